@@ -1,0 +1,213 @@
+package io.keel;
+
+import io.keel.cluster.ClusterSetup;
+import io.keel.cluster.DataDir;
+import io.keel.routing.Routing;
+import io.keel.routing.RoutingVerticle;
+import io.keel.status.StatusVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Keel node: its verticles deployed on a clustered Vert.x.
+ *
+ * <p>Standalone, {@link #start(KeelOptions)} builds the clustered Vert.x on embedded Hazelcast
+ * and deploys the node (this is all the jar's {@code main} does besides parsing options). Inside
+ * an application that builds its own clustered Vert.x, call {@link #deploy} with its
+ * {@link HazelcastClusterManager}; the Vert.x must publish Keel's node metadata
+ * ({@link #vertxOptions(KeelOptions)} sets it up).
+ */
+public final class Keel {
+  private static final Logger log = LoggerFactory.getLogger(Keel.class);
+
+  private final Vertx vertx;
+  private final KeelOptions options;
+  private final Routing routing;
+  private final StatusVerticle status;
+  private final List<String> deployments;
+  private final boolean ownsVertx;
+
+  private Keel(Vertx vertx, KeelOptions options, Routing routing, StatusVerticle status,
+      List<String> deployments, boolean ownsVertx) {
+    this.vertx = vertx;
+    this.options = options;
+    this.routing = routing;
+    this.status = status;
+    this.deployments = deployments;
+    this.ownsVertx = ownsVertx;
+  }
+
+  /**
+   * Resolves the node name (configured, else persisted in the data directory, else new and
+   * persisted). Blocks on the data directory: call it before Vert.x runs or off the event loop.
+   *
+   * @return a copy of {@code options} with the name set
+   * @throws IllegalArgumentException when the data directory cannot be used
+   */
+  public static KeelOptions resolveName(KeelOptions options) {
+    DataDir dir = DataDir.open(options.getDataDir());
+    return new KeelOptions(options).setName(dir.resolveName(options.getName()));
+  }
+
+  /**
+   * Vert.x options for a node with these options: the event bus on the cluster host and port,
+   * publishing Keel's node metadata. {@code options} must have a name ({@link #resolveName}).
+   */
+  public static io.vertx.core.VertxOptions vertxOptions(KeelOptions options) {
+    requireName(options);
+    return ClusterSetup.vertxOptions(options, options.getName());
+  }
+
+  /** A Hazelcast cluster manager configured from these options. */
+  public static HazelcastClusterManager clusterManager(KeelOptions options) {
+    return ClusterSetup.clusterManager(options);
+  }
+
+  /**
+   * Starts a standalone node: checks the ports, resolves the name, builds a clustered Vert.x on
+   * embedded Hazelcast and deploys Keel on it. {@link #close()} closes that Vert.x too.
+   * Blocks briefly on the data directory and port checks before going asynchronous.
+   */
+  public static Future<Keel> start(KeelOptions options) {
+    KeelOptions resolved;
+    try {
+      requirePortFree("cluster port", options.getClusterHost(), options.getClusterPort());
+      if (options.getHttpPort() > 0) {
+        requirePortFree("HTTP port", options.getHttpHost(), options.getHttpPort());
+      }
+      resolved = resolveName(options);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    HazelcastClusterManager manager = clusterManager(resolved);
+    return Vertx.builder().with(vertxOptions(resolved)).withClusterManager(manager)
+        .buildClustered()
+        .compose(vertx -> deploy(vertx, manager, resolved, true)
+            .recover(t -> vertx.close().transform(ar -> Future.failedFuture(t))));
+  }
+
+  /**
+   * Deploys Keel on an application's clustered Vert.x. The node's name is the one in
+   * {@code options}, and the Vert.x must have been built with {@link #vertxOptions} (or publish
+   * the same metadata) and {@code manager}.
+   */
+  public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
+      KeelOptions options) {
+    return deploy(vertx, manager, options, false);
+  }
+
+  private static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
+      KeelOptions options, boolean ownsVertx) {
+    try {
+      requireName(options);
+      JsonObject meta = manager.getNodeInfo() == null ? null : manager.getNodeInfo().metadata();
+      JsonObject keelMeta = meta == null ? null : meta.getJsonObject(ClusterSetup.METADATA_KEY);
+      if (keelMeta == null || !options.getName().equals(keelMeta.getString("name"))) {
+        throw new IllegalStateException("this Vert.x publishes no Keel metadata for node '"
+            + options.getName() + "': build it with Keel.vertxOptions(options)");
+      }
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    DataDir dir;
+    try {
+      dir = DataDir.open(options.getDataDir());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    RoutingVerticle routingVerticle = new RoutingVerticle(options, manager, dir, options.getName());
+    List<String> ids = new ArrayList<>();
+    Routing routing = new Routing(vertx, routingVerticle, options);
+    StatusVerticle status = new StatusVerticle(options, routing);
+    return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
+        .compose(id -> {
+          ids.add(id);
+          return vertx.deployVerticle(status, new DeploymentOptions());
+        })
+        .map(id -> {
+          ids.add(id);
+          Keel keel = new Keel(vertx, options, routing, status, ids, ownsVertx);
+          log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
+              options.getRole().wire(), routing.table().epoch(), routing.members().size(),
+              keel.dashboardUrl());
+          return keel;
+        })
+        .recover(t -> undeployAll(vertx, ids).transform(ar -> Future.failedFuture(t)));
+  }
+
+  /** The routing API: sharded services and key ownership. */
+  public Routing routing() {
+    return routing;
+  }
+
+  /** This node's stable name. */
+  public String nodeName() {
+    return options.getName();
+  }
+
+  /** The options this node runs with (name resolved). */
+  public KeelOptions options() {
+    return new KeelOptions(options);
+  }
+
+  /** The Vert.x this node runs on. */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** The HTTP port actually bound, or -1 when HTTP is off. */
+  public int httpPort() {
+    return status.actualPort();
+  }
+
+  /** The dashboard's URL, or null when HTTP is off. */
+  public String dashboardUrl() {
+    int port = httpPort();
+    return port < 0 ? null : "http://" + options.getHttpHost() + ":" + port + "/";
+  }
+
+  /**
+   * Stops the node: undeploys its verticles, and closes the Vert.x (leaving the cluster) when
+   * {@link #start} made it.
+   */
+  public Future<Void> close() {
+    Future<Void> undeployed = undeployAll(vertx, deployments);
+    return ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
+  }
+
+  private static Future<Void> undeployAll(Vertx vertx, List<String> ids) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      String id = ids.get(i);
+      chain = chain.eventually(() -> vertx.undeploy(id));
+    }
+    return chain;
+  }
+
+  private static void requireName(KeelOptions options) {
+    if (options.getName() == null) {
+      throw new IllegalArgumentException("the node needs a name: set one, or call"
+          + " Keel.resolveName(options) to use the one in the data directory");
+    }
+  }
+
+  private static void requirePortFree(String what, String host, int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(what + " " + host + ":" + port + " is in use or cannot"
+          + " be bound (" + e.getMessage() + ")");
+    }
+  }
+}

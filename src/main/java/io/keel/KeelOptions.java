@@ -1,0 +1,412 @@
+package io.keel;
+
+import io.keel.bus.OptionsJson;
+import io.keel.routing.PlacementConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The options of one Keel node. Every option has a default ({@code DEFAULT_*}); the JSON form,
+ * read by {@link #KeelOptions(JsonObject)}, rejects unknown keys and wrong types, and
+ * {@code config/keel.json} lists every key with its default.
+ */
+public class KeelOptions {
+  /** Whether a node hosts data (owns partitions) or only calls Keel. */
+  public enum Role {
+    /** Owns partitions and serves them. */
+    DATA,
+    /** Joins the cluster and routes requests; owns nothing. */
+    CLIENT;
+
+    /** The lower-case name used in JSON, flags and node metadata. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Parses {@code data} or {@code client}. */
+    public static Role parse(String s) {
+      for (Role r : values()) {
+        if (r.wire().equals(s)) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException("role must be data or client, was " + s);
+    }
+  }
+
+  public static final String DEFAULT_DATA_DIR = "data";
+  public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final String DEFAULT_CLUSTER_HOST = "127.0.0.1";
+  public static final int DEFAULT_CLUSTER_PORT = 5701;
+  public static final List<String> DEFAULT_JOIN = List.of("127.0.0.1:5701");
+  public static final int DEFAULT_BUS_PORT = 0;
+  public static final String DEFAULT_CLUSTER_NAME = "keel";
+  public static final Role DEFAULT_ROLE = Role.DATA;
+  public static final int DEFAULT_WEIGHT = 1;
+  public static final int DEFAULT_PARTITIONS = PlacementConfig.DEFAULT_PARTITIONS;
+  public static final int DEFAULT_REPLICAS = PlacementConfig.DEFAULT_REPLICAS;
+  public static final int DEFAULT_VNODES = PlacementConfig.DEFAULT_VNODES;
+  public static final double DEFAULT_LOAD_FACTOR = PlacementConfig.DEFAULT_LOAD_FACTOR;
+  public static final long DEFAULT_ROUTE_TIMEOUT_MS = 5_000;
+  public static final int DEFAULT_ROUTE_ATTEMPTS_MAX = 12;
+  public static final long DEFAULT_RECONCILE_INTERVAL_MS = 1_000;
+
+  private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
+      "clusterHost", "clusterPort", "join", "busPort", "clusterName", "clusterConfig", "role",
+      "weight", "partitions", "replicas", "vnodes", "loadFactor", "routeTimeoutMs",
+      "routeAttemptsMax", "reconcileIntervalMs");
+
+  private String name;
+  private String dataDir = DEFAULT_DATA_DIR;
+  private String httpHost = DEFAULT_HTTP_HOST;
+  private int httpPort = DEFAULT_HTTP_PORT;
+  private String clusterHost = DEFAULT_CLUSTER_HOST;
+  private int clusterPort = DEFAULT_CLUSTER_PORT;
+  private List<String> join = DEFAULT_JOIN;
+  private int busPort = DEFAULT_BUS_PORT;
+  private String clusterName = DEFAULT_CLUSTER_NAME;
+  private String clusterConfig;
+  private Role role = DEFAULT_ROLE;
+  private int weight = DEFAULT_WEIGHT;
+  private int partitions = DEFAULT_PARTITIONS;
+  private int replicas = DEFAULT_REPLICAS;
+  private int vnodes = DEFAULT_VNODES;
+  private double loadFactor = DEFAULT_LOAD_FACTOR;
+  private long routeTimeoutMs = DEFAULT_ROUTE_TIMEOUT_MS;
+  private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
+  private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
+
+  /** All defaults. */
+  public KeelOptions() {}
+
+  /** A copy. */
+  public KeelOptions(KeelOptions other) {
+    this(other.toJson());
+  }
+
+  /**
+   * Reads options from JSON; absent keys keep their defaults.
+   *
+   * @throws IllegalArgumentException naming the key, for an unknown key, a wrong type or a value
+   *     out of range
+   */
+  public KeelOptions(JsonObject json) {
+    OptionsJson r = OptionsJson.of(json, "option", KEYS);
+    setName(r.string("name", null));
+    setDataDir(r.string("dataDir", DEFAULT_DATA_DIR));
+    setHttpHost(r.string("httpHost", DEFAULT_HTTP_HOST));
+    setHttpPort(r.integer("httpPort", DEFAULT_HTTP_PORT));
+    setClusterHost(r.string("clusterHost", DEFAULT_CLUSTER_HOST));
+    setClusterPort(r.integer("clusterPort", DEFAULT_CLUSTER_PORT));
+    setJoin(r.strings("join", DEFAULT_JOIN));
+    setBusPort(r.integer("busPort", DEFAULT_BUS_PORT));
+    setClusterName(r.string("clusterName", DEFAULT_CLUSTER_NAME));
+    setClusterConfig(r.string("clusterConfig", null));
+    setRole(Role.parse(r.string("role", DEFAULT_ROLE.wire())));
+    setWeight(r.integer("weight", DEFAULT_WEIGHT));
+    setPartitions(r.integer("partitions", DEFAULT_PARTITIONS));
+    setReplicas(r.integer("replicas", DEFAULT_REPLICAS));
+    setVnodes(r.integer("vnodes", DEFAULT_VNODES));
+    setLoadFactor(r.number("loadFactor", DEFAULT_LOAD_FACTOR));
+    setRouteTimeoutMs(r.longValue("routeTimeoutMs", DEFAULT_ROUTE_TIMEOUT_MS));
+    setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
+    setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
+  }
+
+  /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject();
+    if (name != null) {
+      j.put("name", name);
+    }
+    j.put("dataDir", dataDir).put("httpHost", httpHost).put("httpPort", httpPort)
+        .put("clusterHost", clusterHost).put("clusterPort", clusterPort)
+        .put("join", new JsonArray(join)).put("busPort", busPort).put("clusterName", clusterName);
+    if (clusterConfig != null) {
+      j.put("clusterConfig", clusterConfig);
+    }
+    return j.put("role", role.wire()).put("weight", weight).put("partitions", partitions)
+        .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
+        .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
+        .put("reconcileIntervalMs", reconcileIntervalMs);
+  }
+
+  /** The placement parameters these options describe. */
+  public PlacementConfig placement() {
+    return new PlacementConfig(partitions, replicas, vnodes, loadFactor);
+  }
+
+  /**
+   * The stable node name; its ring position derives from it. When null, the name persisted in
+   * the data directory is used, or a new one is made and persisted on first start.
+   */
+  public String getName() {
+    return name;
+  }
+
+  public KeelOptions setName(String name) {
+    if (name != null && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      throw new IllegalArgumentException("name must be 1-63 letters, digits, '.', '_' or '-',"
+          + " starting with a letter or digit, was '" + name + "'");
+    }
+    this.name = name;
+    return this;
+  }
+
+  /** The directory of this node's persistent state (its name now, its log later). */
+  public String getDataDir() {
+    return dataDir;
+  }
+
+  public KeelOptions setDataDir(String dataDir) {
+    this.dataDir = requireNonBlank("dataDir", dataDir);
+    return this;
+  }
+
+  /** The address the HTTP status server binds to. */
+  public String getHttpHost() {
+    return httpHost;
+  }
+
+  public KeelOptions setHttpHost(String httpHost) {
+    this.httpHost = requireNonBlank("httpHost", httpHost);
+    return this;
+  }
+
+  /** The HTTP status port; 0 picks a free one, -1 turns HTTP off. */
+  public int getHttpPort() {
+    return httpPort;
+  }
+
+  public KeelOptions setHttpPort(int httpPort) {
+    this.httpPort = requirePort("httpPort", httpPort, true);
+    return this;
+  }
+
+  /** The address Hazelcast and the event bus bind to and announce. */
+  public String getClusterHost() {
+    return clusterHost;
+  }
+
+  public KeelOptions setClusterHost(String clusterHost) {
+    this.clusterHost = requireNonBlank("clusterHost", clusterHost);
+    return this;
+  }
+
+  /** Hazelcast's member port (no auto-increment: a port in use is an error). */
+  public int getClusterPort() {
+    return clusterPort;
+  }
+
+  public KeelOptions setClusterPort(int clusterPort) {
+    this.clusterPort = requirePort("clusterPort", clusterPort, false);
+    if (clusterPort == 0) {
+      throw new IllegalArgumentException("clusterPort must be 1..65535, was 0");
+    }
+    return this;
+  }
+
+  /** The members to join, as {@code host:port}; this node's own address may be among them. */
+  public List<String> getJoin() {
+    return join;
+  }
+
+  public KeelOptions setJoin(List<String> join) {
+    Objects.requireNonNull(join, "join");
+    for (String hp : join) {
+      int colon = hp.lastIndexOf(':');
+      if (colon <= 0 || colon == hp.length() - 1) {
+        throw new IllegalArgumentException("join entries must be host:port, was '" + hp + "'");
+      }
+      try {
+        requirePort("join port", Integer.parseInt(hp.substring(colon + 1)), false);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("join entries must be host:port, was '" + hp + "'");
+      }
+    }
+    this.join = List.copyOf(join);
+    return this;
+  }
+
+  /** The event bus's TCP port; 0 picks a free one (set it when a firewall is in the way). */
+  public int getBusPort() {
+    return busPort;
+  }
+
+  public KeelOptions setBusPort(int busPort) {
+    this.busPort = requirePort("busPort", busPort, false);
+    return this;
+  }
+
+  /** Hazelcast's cluster name: members of different names never join each other. */
+  public String getClusterName() {
+    return clusterName;
+  }
+
+  public KeelOptions setClusterName(String clusterName) {
+    this.clusterName = requireNonBlank("clusterName", clusterName);
+    return this;
+  }
+
+  /**
+   * A Hazelcast XML file to start from, or null for {@code -Dvertx.hazelcast.config}, then
+   * {@code config/cluster.xml} in the working directory, then the one built in. Network and join
+   * settings are always taken from these options.
+   */
+  public String getClusterConfig() {
+    return clusterConfig;
+  }
+
+  public KeelOptions setClusterConfig(String clusterConfig) {
+    this.clusterConfig = clusterConfig;
+    return this;
+  }
+
+  /** {@code data} nodes own partitions; {@code client} nodes only route. */
+  public Role getRole() {
+    return role;
+  }
+
+  public KeelOptions setRole(Role role) {
+    this.role = Objects.requireNonNull(role, "role");
+    return this;
+  }
+
+  /** This node's share of partitions relative to others (1..100). */
+  public int getWeight() {
+    return weight;
+  }
+
+  public KeelOptions setWeight(int weight) {
+    if (weight < 1 || weight > 100) {
+      throw new IllegalArgumentException("weight must be 1..100, was " + weight);
+    }
+    this.weight = weight;
+    return this;
+  }
+
+  /** The number of partitions P, fixed when the cluster is created. */
+  public int getPartitions() {
+    return partitions;
+  }
+
+  public KeelOptions setPartitions(int partitions) {
+    if (partitions < 1 || partitions > 65536) {
+      throw new IllegalArgumentException("partitions must be 1..65536, was " + partitions);
+    }
+    this.partitions = partitions;
+    return this;
+  }
+
+  /** The replica-set size R. */
+  public int getReplicas() {
+    return replicas;
+  }
+
+  public KeelOptions setReplicas(int replicas) {
+    if (replicas < 1 || replicas > 7) {
+      throw new IllegalArgumentException("replicas must be 1..7, was " + replicas);
+    }
+    this.replicas = replicas;
+    return this;
+  }
+
+  /** Ring points per unit of weight. */
+  public int getVnodes() {
+    return vnodes;
+  }
+
+  public KeelOptions setVnodes(int vnodes) {
+    if (vnodes < 1 || vnodes > 1024) {
+      throw new IllegalArgumentException("vnodes must be 1..1024, was " + vnodes);
+    }
+    this.vnodes = vnodes;
+    return this;
+  }
+
+  /** The load bound ε: no member holds more than (1+ε) times its fair share. */
+  public double getLoadFactor() {
+    return loadFactor;
+  }
+
+  public KeelOptions setLoadFactor(double loadFactor) {
+    if (!(loadFactor >= 0.0 && loadFactor <= 1.0)) {
+      throw new IllegalArgumentException("loadFactor must be 0.0..1.0, was " + loadFactor);
+    }
+    this.loadFactor = loadFactor;
+    return this;
+  }
+
+  /** How long a routed request may take, retries included. */
+  public long getRouteTimeoutMs() {
+    return routeTimeoutMs;
+  }
+
+  public KeelOptions setRouteTimeoutMs(long routeTimeoutMs) {
+    if (routeTimeoutMs < 1 || routeTimeoutMs > 600_000) {
+      throw new IllegalArgumentException("routeTimeoutMs must be 1..600000, was " + routeTimeoutMs);
+    }
+    this.routeTimeoutMs = routeTimeoutMs;
+    return this;
+  }
+
+  /** How many times a routed request is sent at most before it fails. */
+  public int getRouteAttemptsMax() {
+    return routeAttemptsMax;
+  }
+
+  public KeelOptions setRouteAttemptsMax(int routeAttemptsMax) {
+    if (routeAttemptsMax < 1 || routeAttemptsMax > 100) {
+      throw new IllegalArgumentException("routeAttemptsMax must be 1..100, was " + routeAttemptsMax);
+    }
+    this.routeAttemptsMax = routeAttemptsMax;
+    return this;
+  }
+
+  /** How often membership is recomputed in full, besides on every membership event. */
+  public long getReconcileIntervalMs() {
+    return reconcileIntervalMs;
+  }
+
+  public KeelOptions setReconcileIntervalMs(long reconcileIntervalMs) {
+    if (reconcileIntervalMs < 10 || reconcileIntervalMs > 60_000) {
+      throw new IllegalArgumentException(
+          "reconcileIntervalMs must be 10..60000, was " + reconcileIntervalMs);
+    }
+    this.reconcileIntervalMs = reconcileIntervalMs;
+    return this;
+  }
+
+  private static String requireNonBlank(String key, String v) {
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException(key + " must not be empty");
+    }
+    return v;
+  }
+
+  private static int requirePort(String key, int port, boolean allowOff) {
+    if (port < (allowOff ? -1 : 0) || port > 65535) {
+      throw new IllegalArgumentException(key + " must be 0..65535, was " + port);
+    }
+    return port;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof KeelOptions && toJson().equals(((KeelOptions) o).toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return toJson().encode();
+  }
+}

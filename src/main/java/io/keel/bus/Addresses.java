@@ -1,0 +1,28 @@
+package io.keel.bus;
+
+/**
+ * Every event-bus address Keel uses. Public addresses follow {@code keel.<capability>.<verb>}; the
+ * {@code __vertx.} prefix is core's and never used here.
+ */
+public final class Addresses {
+  /** {@code {key}} → {@code {partition, primary, replicas, epoch}}; answered by every node. */
+  public static final String RING_OWNER = "keel.ring.owner";
+  /** {@code {}} → the {@code GET /status} document of the node that answers. */
+  public static final String STATUS = "keel.status";
+  /** Node-local: cluster events (JSON with a {@code type}) for the status feed. */
+  public static final String EVENTS = "keel.local.events";
+
+  private static final String SHARD_PREFIX = "keel.shard.";
+
+  private Addresses() {}
+
+  /** Where the node {@code nodeName} serves the sharded service {@code service}. */
+  public static String shard(String service, String nodeName) {
+    return SHARD_PREFIX + service + "." + nodeName;
+  }
+
+  /** Where one node answers status requests addressed to it by name. */
+  public static String status(String nodeName) {
+    return STATUS + "." + nodeName;
+  }
+}

@@ -1,0 +1,49 @@
+package io.keel.bus;
+
+import io.vertx.core.json.JsonObject;
+
+/** Field readers for request bodies: each failure names the field and what was wrong. */
+public final class Json {
+  private Json() {}
+
+  /** The non-empty string field {@code name}, or a {@code BAD_REQUEST} exception. */
+  public static String requireString(JsonObject body, String name, int maxLength) {
+    if (body == null) {
+      throw Failure.BAD_REQUEST.exception("the request body must be a JSON object");
+    }
+    Object v = body.getValue(name);
+    if (v == null) {
+      throw Failure.BAD_REQUEST.exception("field '" + name + "' is missing");
+    }
+    if (!(v instanceof String)) {
+      throw Failure.BAD_REQUEST.exception(
+          "field '" + name + "' must be a string, was " + typeName(v));
+    }
+    String s = (String) v;
+    if (s.isEmpty()) {
+      throw Failure.BAD_REQUEST.exception("field '" + name + "' must not be empty");
+    }
+    if (s.length() > maxLength) {
+      throw Failure.BAD_REQUEST.exception(
+          "field '" + name + "' is " + s.length() + " characters, more than " + maxLength);
+    }
+    return s;
+  }
+
+  /** The JSON type name of a decoded value, for error messages. */
+  public static String typeName(Object v) {
+    if (v == null) {
+      return "null";
+    } else if (v instanceof String) {
+      return "a string";
+    } else if (v instanceof Number) {
+      return "a number";
+    } else if (v instanceof Boolean) {
+      return "a boolean";
+    } else if (v instanceof JsonObject || v instanceof java.util.Map) {
+      return "an object";
+    } else {
+      return "an array";
+    }
+  }
+}

@@ -1,0 +1,215 @@
+package io.keel.routing;
+
+import io.keel.KeelOptions;
+import io.keel.bus.Addresses;
+import io.keel.bus.Failure;
+import io.keel.cluster.ClusterMember;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Keel's routing API for sharded services: register a handler under a service name, and
+ * {@link #request} reaches it on the primary of the key's partition from any node, client-role
+ * nodes included.
+ *
+ * <p>A node that is not the primary of the key's partition under its own table, or whose table
+ * is older than the sender's, answers {@code NOT_OWNER}; the sender waits briefly for its table to
+ * catch up and retries, within {@link KeelOptions#getRouteAttemptsMax()} attempts and
+ * {@link KeelOptions#getRouteTimeoutMs()}. Handlers must therefore be idempotent.
+ */
+public final class Routing {
+  private static final String SERVICE_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
+  private static final int KEY_LENGTH_MAX = 4096;
+  private static final long BACKOFF_MS_MIN = 10;
+  private static final long BACKOFF_MS_MAX = 250;
+
+  private final Vertx vertx;
+  private final RoutingVerticle verticle;
+  private final KeelOptions options;
+  private final Map<String, MessageConsumer<JsonObject>> services = new ConcurrentHashMap<>();
+
+  /** The routing API over a deployed routing verticle. */
+  public Routing(Vertx vertx, RoutingVerticle verticle, KeelOptions options) {
+    this.vertx = vertx;
+    this.verticle = verticle;
+    this.options = options;
+  }
+
+  /** This node's current partition table. */
+  public PartitionTable table() {
+    return verticle.table();
+  }
+
+  /** The cluster's members as this node sees them, sorted by name. */
+  public List<ClusterMember> members() {
+    return verticle.members();
+  }
+
+  /** This node's name. */
+  public String nodeName() {
+    return verticle.nodeName();
+  }
+
+  /** Where {@code key} lives under this node's current table. */
+  public Owner owner(String key) {
+    return Owner.of(verticle.table(), key);
+  }
+
+  /**
+   * Calls {@code listener} with this node's ownership change at every new table, in order; the
+   * next table's change waits for the returned future.
+   */
+  public void onOwnershipChange(Function<OwnershipChange, Future<Void>> listener) {
+    verticle.addOwnershipListener(listener);
+  }
+
+  /**
+   * Serves {@code service} on this node for the keys whose primary it is. The handler runs on
+   * the caller's context. Only data nodes can serve: client nodes own no partitions.
+   */
+  public Future<Void> register(String service, ShardHandler handler) {
+    if (service == null || !service.matches(SERVICE_PATTERN)) {
+      return Future.failedFuture(new IllegalArgumentException("service name must match "
+          + SERVICE_PATTERN + ", was " + service));
+    }
+    if (options.getRole() != KeelOptions.Role.DATA) {
+      return Future.failedFuture(new IllegalStateException(
+          "node " + nodeName() + " has role " + options.getRole().wire() + " and owns no keys"));
+    }
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(
+        Addresses.shard(service, nodeName()), msg -> serve(service, handler, msg));
+    if (services.putIfAbsent(service, consumer) != null) {
+      consumer.unregister();
+      return Future.failedFuture(new IllegalStateException(
+          "service " + service + " is already registered on node " + nodeName()));
+    }
+    return consumer.completion();
+  }
+
+  /** Stops serving {@code service} on this node. */
+  public Future<Void> unregister(String service) {
+    MessageConsumer<JsonObject> c = services.remove(service);
+    return c == null ? Future.succeededFuture() : c.unregister();
+  }
+
+  /** Sends {@code body} to {@code service} on the primary of {@code key}. */
+  public Future<JsonObject> request(String service, String key, JsonObject body) {
+    return request(service, key, body, options.getRouteTimeoutMs());
+  }
+
+  /**
+   * As {@link #request(String, String, JsonObject)}, with a time budget of its own (for handlers
+   * that may wait, such as a lock acquire).
+   */
+  public Future<JsonObject> request(String service, String key, JsonObject body,
+      long timeoutMs) {
+    if (service == null || !service.matches(SERVICE_PATTERN)) {
+      return Future.failedFuture(Failure.BAD_REQUEST.exception(
+          "service name must match " + SERVICE_PATTERN + ", was " + service));
+    }
+    if (key == null || key.isEmpty() || key.length() > KEY_LENGTH_MAX) {
+      return Future.failedFuture(Failure.BAD_REQUEST.exception(
+          "key must be a string of 1.." + KEY_LENGTH_MAX + " characters"));
+    }
+    if (timeoutMs < 1) {
+      return Future.failedFuture(Failure.BAD_REQUEST.exception(
+          "timeoutMs must be positive, was " + timeoutMs));
+    }
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    return attempt(service, key, body == null ? new JsonObject() : body, 1, deadline);
+  }
+
+  private Future<JsonObject> attempt(String service, String key, JsonObject body, int n,
+      long deadline) {
+    PartitionTable t = verticle.table();
+    String primary = t.primaryOf(key);
+    long remaining = deadline - System.currentTimeMillis();
+    if (primary == null) {
+      return retry(service, key, body, n, deadline, Failure.UNAVAILABLE.exception(
+          "no data member owns partition " + t.partitionOf(key) + " at epoch " + t.epoch()));
+    }
+    JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch()).put("body", body);
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(Math.max(1, remaining));
+    return vertx.eventBus().<JsonObject>request(Addresses.shard(service, primary), msg, delivery)
+        .map(Message::body)
+        .recover(err -> retry(service, key, body, n, deadline, explain(err, service, primary)));
+  }
+
+  private Future<JsonObject> retry(String service, String key, JsonObject body, int n,
+      long deadline, Throwable cause) {
+    long backoff = Math.min(BACKOFF_MS_MAX, BACKOFF_MS_MIN << Math.min(n - 1, 10));
+    boolean retryable = Failure.NOT_OWNER.is(cause) || Failure.UNAVAILABLE.is(cause);
+    if (!retryable || n >= options.getRouteAttemptsMax()
+        || System.currentTimeMillis() + backoff >= deadline) {
+      return Future.failedFuture(cause);
+    }
+    Promise<Void> wait = Promise.promise();
+    vertx.setTimer(backoff, id -> wait.complete());
+    return wait.future().compose(v -> attempt(service, key, body, n + 1, deadline));
+  }
+
+  /** Turns event-bus failures into Keel failures naming the service and node. */
+  private static Throwable explain(Throwable err, String service, String node) {
+    if (!(err instanceof ReplyException)) {
+      return err;
+    }
+    ReplyException re = (ReplyException) err;
+    if (re.failureType() == ReplyFailure.NO_HANDLERS) {
+      return Failure.UNAVAILABLE.exception(
+          "service " + service + " is not served on node " + node + " (yet)");
+    }
+    if (re.failureType() == ReplyFailure.TIMEOUT) {
+      return Failure.TIMEOUT.exception(
+          "no answer from service " + service + " on node " + node + " in time; the request"
+              + " may or may not have been carried out");
+    }
+    return err;
+  }
+
+  private void serve(String service, ShardHandler handler, Message<JsonObject> msg) {
+    JsonObject m = msg.body();
+    String key = m == null ? null : m.getString("key");
+    if (key == null) {
+      Failure.BAD_REQUEST.fail(msg, "a routed request needs a key");
+      return;
+    }
+    PartitionTable t = verticle.table();
+    int p = t.partitionOf(key);
+    long senderEpoch = m.getLong("epoch", 0L);
+    if (senderEpoch > t.epoch()) {
+      Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is on epoch " + t.epoch()
+          + ", older than the sender's " + senderEpoch + "; retry");
+      return;
+    }
+    if (!nodeName().equals(t.primary(p))) {
+      Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is not the primary of partition " + p
+          + " at epoch " + t.epoch() + "; its primary is " + t.primary(p));
+      return;
+    }
+    Future<JsonObject> reply;
+    try {
+      reply = handler.handle(new ShardRequest(service, key, p, t.epoch(),
+          m.getJsonObject("body", new JsonObject())));
+    } catch (Throwable e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+      } else {
+        Failure.reply(msg, ar.cause());
+      }
+    });
+  }
+}

@@ -1,0 +1,146 @@
+package io.keel.status;
+
+import io.keel.KeelOptions;
+import io.keel.bus.Addresses;
+import io.keel.routing.Routing;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's status over HTTP and the event bus: {@code GET /status}, {@code /health/live},
+ * {@code /health/ready}, the WebSocket feed {@code /status/feed} (a snapshot, then events with
+ * sequence numbers) and the dashboard at {@code /}; {@code keel.status} on the event bus.
+ *
+ * <p>A feed subscriber whose socket cannot keep up (its write queue is full) is disconnected
+ * rather than buffered without bound; it reconnects and gets a new snapshot.
+ */
+public final class StatusVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(StatusVerticle.class);
+  private static final int RECENT_EVENTS_MAX = 256;
+  private static final int WRITE_QUEUE_BYTES_MAX = 1 << 20;
+
+  private final KeelOptions options;
+  private final Routing routing;
+  private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
+  private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
+  private final long startedAtMs = System.currentTimeMillis();
+  private volatile int actualPort = -1;
+  private Buffer dashboard;
+  private long slowDisconnects;
+
+  /** A status verticle showing {@code routing}'s node. */
+  public StatusVerticle(KeelOptions options, Routing routing) {
+    this.options = new KeelOptions(options);
+    this.routing = routing;
+  }
+
+  /** The HTTP port bound, or -1 when HTTP is off or not started. */
+  public int actualPort() {
+    return actualPort;
+  }
+
+  @Override
+  public Future<?> start() throws IOException {
+    dashboard = loadDashboard();
+    MessageConsumer<JsonObject> events =
+        vertx.eventBus().localConsumer(Addresses.EVENTS, m -> onEvent(m.body()));
+    MessageConsumer<JsonObject> any =
+        vertx.eventBus().consumer(Addresses.STATUS, m -> m.reply(document()));
+    MessageConsumer<JsonObject> mine = vertx.eventBus()
+        .consumer(Addresses.status(routing.nodeName()), m -> m.reply(document()));
+    Future<?> consumers = Future.all(events.completion(), any.completion(), mine.completion());
+    if (options.getHttpPort() < 0) {
+      return consumers;
+    }
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.getHttpHost()).setPort(options.getHttpPort())
+        .setMaxWebSocketFrameSize(64 * 1024));
+    server.requestHandler(router());
+    return consumers.compose(v -> server.listen()).map(s -> {
+      actualPort = s.actualPort();
+      return s;
+    });
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.get("/status").handler(rc -> json(rc, 200, document()));
+    router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(rc -> {
+      boolean ready = StatusDocument.ready(routing.nodeName(), options.getRole(), routing.table());
+      json(rc, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN")
+          .put("epoch", routing.table().epoch()));
+    });
+    router.get("/status/feed").handler(rc -> rc.request().toWebSocket()
+        .onSuccess(this::onWebSocket)
+        .onFailure(t -> log.debug("node {}: feed upgrade failed: {}", routing.nodeName(), t)));
+    router.get("/").handler(rc -> rc.response()
+        .putHeader("content-type", "text/html; charset=utf-8")
+        .putHeader("cache-control", "no-store").end(dashboard));
+    return router;
+  }
+
+  private void onWebSocket(ServerWebSocket ws) {
+    ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES_MAX);
+    subscribers.add(ws);
+    ws.closeHandler(v -> subscribers.remove(ws));
+    ws.exceptionHandler(t -> {
+      log.debug("node {}: feed socket failed: {}", routing.nodeName(), t.toString());
+      subscribers.remove(ws);
+    });
+    JsonObject snapshot = new JsonObject().put("type", "snapshot").put("seq", feed.seq())
+        .put("time", System.currentTimeMillis()).put("status", document())
+        .put("recent", new JsonArray(feed.recent()));
+    ws.writeTextMessage(snapshot.encode());
+  }
+
+  private void onEvent(JsonObject event) {
+    JsonObject stamped = feed.stamp(event, System.currentTimeMillis());
+    String text = stamped.encode();
+    for (ServerWebSocket ws : Set.copyOf(subscribers)) {
+      if (ws.writeQueueFull()) {
+        slowDisconnects++;
+        log.info("node {}: feed subscriber {} too slow, disconnected ({} so far)",
+            routing.nodeName(), ws.remoteAddress(), slowDisconnects);
+        subscribers.remove(ws);
+        ws.close((short) 1008, "too slow: reconnect for a new snapshot");
+      } else {
+        ws.writeTextMessage(text);
+      }
+    }
+  }
+
+  private JsonObject document() {
+    return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
+        startedAtMs, System.currentTimeMillis());
+  }
+
+  private static void json(RoutingContext rc, int status, JsonObject body) {
+    rc.response().setStatusCode(status).putHeader("content-type", "application/json")
+        .end(body.encode());
+  }
+
+  private static Buffer loadDashboard() throws IOException {
+    try (InputStream in = StatusVerticle.class.getResourceAsStream("dashboard.html")) {
+      if (in == null) {
+        throw new IOException("dashboard.html is missing from the class path");
+      }
+      return Buffer.buffer(in.readAllBytes());
+    }
+  }
+}
