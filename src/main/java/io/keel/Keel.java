@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Keel {
   private static final Logger log = LoggerFactory.getLogger(Keel.class);
+  /**
+   * A sharded service every data node serves: it answers {@code {node, key, partition, epoch}}
+   * from the key's primary, so that operators and tests can see where a key is served.
+   */
+  public static final String PING_SERVICE = "keel.ping";
 
   private final Vertx vertx;
   private final KeelOptions options;
@@ -134,8 +139,12 @@ public final class Keel {
           ids.add(id);
           return vertx.deployVerticle(status, new DeploymentOptions());
         })
-        .map(id -> {
+        .compose(id -> {
           ids.add(id);
+          return options.getRole() == KeelOptions.Role.DATA
+              ? routing.register(PING_SERVICE, r -> ping(options.getName(), r)) : Future.succeededFuture();
+        })
+        .map(v -> {
           Keel keel = new Keel(vertx, options, routing, status, ids, ownsVertx);
           log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
               options.getRole().wire(), routing.table().epoch(), routing.members().size(),
@@ -143,6 +152,11 @@ public final class Keel {
           return keel;
         })
         .recover(t -> undeployAll(vertx, ids).transform(ar -> Future.failedFuture(t)));
+  }
+
+  private static Future<JsonObject> ping(String node, io.keel.routing.ShardRequest request) {
+    return Future.succeededFuture(new JsonObject().put("node", node).put("key", request.key())
+        .put("partition", request.partition()).put("epoch", request.epoch()));
   }
 
   /** The routing API: sharded services and key ownership. */

@@ -65,6 +65,7 @@ final class HashRing {
   private final int partitions;
   private final int width; // replicas per partition: min(R, members)
   private final double loadFactor;
+  private final double replicaLoadFactor;
   private final boolean greedy;
   private final Preference preference;
   private final long[] partitionPoints;
@@ -74,11 +75,13 @@ final class HashRing {
   private final int[] cursor; // position in the partition's preference walk
   private final int[] steps; // candidates examined in the current walk
 
-  private HashRing(List<Member> sortedMembers, PlacementConfig config, Strategy strategy) {
+  private HashRing(List<Member> sortedMembers, PlacementConfig config, Strategy strategy,
+      double replicaLoadFactor) {
     this.members = sortedMembers;
     this.partitions = config.partitions();
     this.width = Math.min(config.replicas(), sortedMembers.size());
     this.loadFactor = config.loadFactor();
+    this.replicaLoadFactor = replicaLoadFactor;
     this.greedy = strategy != Strategy.RING_IN_ORDER && strategy != Strategy.HRW_IN_ORDER;
     this.partitionPoints = new long[partitions];
     for (int p = 0; p < partitions; p++) {
@@ -103,8 +106,9 @@ final class HashRing {
    * @return {@code min(R, members)} member indices per partition, primary first, partition
    *     after partition
    */
-  static int[] assign(List<Member> sortedMembers, PlacementConfig config, Strategy strategy) {
-    HashRing ring = new HashRing(sortedMembers, config, strategy);
+  static int[] assign(List<Member> sortedMembers, PlacementConfig config, Strategy strategy,
+      double replicaLoadFactor) {
+    HashRing ring = new HashRing(sortedMembers, config, strategy, replicaLoadFactor);
     ring.run();
     return ring.assignment;
   }
@@ -130,7 +134,8 @@ final class HashRing {
     }
     int[] room = new int[n];
     for (int i = 0; i < n; i++) {
-      room[i] = bound((double) partitions * members.get(i).weight() / totalWeight);
+      double share = (double) partitions * members.get(i).weight() / totalWeight;
+      room[i] = bound(share, loadFactor);
     }
     place(1, room);
     if (width > 1) {
@@ -140,14 +145,15 @@ final class HashRing {
         primaries[assignment[p * width]]++;
       }
       for (int i = 0; i < n; i++) {
-        room[i] = Math.max(0, Math.min(partitions, bound(share[i])) - primaries[i]);
+        int bound = Math.min(partitions, bound(share[i], replicaLoadFactor));
+        room[i] = Math.max(0, bound - primaries[i]);
       }
       place(width, room);
     }
   }
 
   /** The load bound for a fair share: {@code max(ceil(share), floor((1 + eps) * share))}. */
-  private int bound(double share) {
+  private static int bound(double share, double loadFactor) {
     double ceil = Math.ceil(share - 1e-9);
     double relaxed = Math.floor(share * (1.0 + loadFactor) + 1e-9);
     return (int) Math.max(ceil, relaxed);

@@ -51,12 +51,13 @@ public final class PartitionTable {
    */
   public static PartitionTable compute(long epoch, Collection<Member> members,
       PlacementConfig config) {
-    return compute(epoch, members, config, HashRing.Strategy.RING_GREEDY);
+    return compute(epoch, members, config, HashRing.Strategy.RING_GREEDY,
+        config.loadFactor());
   }
 
   /** Computes the table with a given placement variant (for measurements). */
   static PartitionTable compute(long epoch, Collection<Member> members, PlacementConfig config,
-      HashRing.Strategy strategy) {
+      HashRing.Strategy strategy, double replicaLoadFactor) {
     if (config == null) {
       throw new IllegalArgumentException("config must not be null");
     }
@@ -72,7 +73,7 @@ public final class PartitionTable {
     }
     int p = config.partitions();
     int width = Math.min(config.replicas(), sorted.size());
-    int[] assignment = HashRing.assign(sorted, config, strategy);
+    int[] assignment = HashRing.assign(sorted, config, strategy, replicaLoadFactor);
     String[] primaries = new String[p];
     @SuppressWarnings({"unchecked", "rawtypes"})
     List<String>[] replicas = new List[p];

@@ -20,10 +20,17 @@ public final class PlacementMetrics {
   private PlacementMetrics() {
   }
 
-  /** Computes a table with a named placement variant. */
+  /**
+   * Computes a table with a named placement variant; {@code NAME@x} uses the load factor
+   * {@code x} for replica slots instead of the configuration's.
+   */
   public static PartitionTable compute(List<Member> members, PlacementConfig config,
       String variant) {
-    return PartitionTable.compute(1, members, config, HashRing.Strategy.valueOf(variant));
+    String[] parts = variant.split("@", 2);
+    double replicaLoadFactor = parts.length == 2
+        ? Double.parseDouble(parts[1]) : config.loadFactor();
+    return PartitionTable.compute(1, members, config, HashRing.Strategy.valueOf(parts[0]),
+        replicaLoadFactor);
   }
 
   /** Returns {@code n} members named {@code node-<random>} of weight 1. */
