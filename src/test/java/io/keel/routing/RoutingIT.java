@@ -1,0 +1,227 @@
+package io.keel.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.keel.Keel;
+import io.keel.KeelOptions;
+import io.keel.bus.Addresses;
+import io.keel.bus.Failure;
+import io.keel.cluster.ClusterMember;
+import io.keel.cluster.ClusterSetup;
+import io.keel.harness.InJvmCluster;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Routing across a real in-JVM cluster: three data nodes and one client node, each a clustered
+ * Vert.x on its own Hazelcast member.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RoutingIT {
+  private static final String SERVICE = "whoami";
+  private static final DeliveryOptions FAST = new DeliveryOptions().setSendTimeout(5_000);
+
+  private InJvmCluster cluster;
+  private List<Keel> all;
+
+  @BeforeAll
+  void start_cluster() throws Exception {
+    cluster = new InJvmCluster(6);
+    Keel a = cluster.start("a");
+    Keel b = cluster.start("b");
+    Keel c = cluster.start("c");
+    Keel client = cluster.start("client", o -> o.setRole(KeelOptions.Role.CLIENT));
+    all = List.of(a, b, c, client);
+    for (Keel k : List.of(a, b, c)) {
+      k.routing().register(SERVICE, r -> Future.succeededFuture(
+          new JsonObject().put("node", k.nodeName()).put("partition", r.partition())))
+          .await(10, TimeUnit.SECONDS);
+    }
+    awaitAgreement(3);
+  }
+
+  @AfterAll
+  void stop_cluster() throws Exception {
+    cluster.close();
+  }
+
+  private void awaitAgreement(int dataMembers) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      long epoch = all.get(0).routing().table().epoch();
+      for (Keel k : all) {
+        assertThat(k.routing().table().members()).hasSize(dataMembers);
+        assertThat(k.routing().table().epoch()).as(k.nodeName()).isEqualTo(epoch);
+      }
+    });
+  }
+
+  @Test
+  void routing_reaches_the_owner_from_every_node() throws Exception {
+    SplittableRandom random = new SplittableRandom(42);
+    for (Keel from : all) {
+      for (int i = 0; i < 50; i++) {
+        String key = "user:" + random.nextLong();
+        JsonObject reply = from.routing().request(SERVICE, key, new JsonObject())
+            .await(10, TimeUnit.SECONDS);
+        String owner = from.routing().table().primaryOf(key);
+        assertThat(reply.getString("node")).as("key %s from %s", key, from.nodeName())
+            .isEqualTo(owner);
+        assertThat(reply.getInteger("partition")).isEqualTo(from.routing().table().partitionOf(key));
+      }
+    }
+  }
+
+  @Test
+  void every_node_computes_the_same_table_and_the_client_owns_nothing() {
+    PartitionTable reference = all.get(0).routing().table();
+    for (Keel k : all) {
+      assertThat(k.routing().table().sameAssignment(reference)).as(k.nodeName()).isTrue();
+    }
+    assertThat(reference.members()).extracting(Member::name).containsExactly("a", "b", "c");
+    assertThat(reference.primaryPartitions("client")).isEmpty();
+    assertThat(all.get(3).routing().members()).extracting(ClusterMember::role)
+        .containsExactlyInAnyOrder("data", "data", "data", "client");
+  }
+
+  @Test
+  void ring_owner_answers_partition_primary_replicas_and_epoch() throws Exception {
+    Keel client = all.get(3);
+    JsonObject reply = client.vertx().eventBus()
+        .<JsonObject>request(Addresses.RING_OWNER, new JsonObject().put("key", "order:7"), FAST)
+        .await(10, TimeUnit.SECONDS).body();
+    PartitionTable t = client.routing().table();
+    int p = t.partitionOf("order:7");
+    assertThat(reply.getInteger("partition")).isEqualTo(p);
+    assertThat(reply.getString("primary")).isEqualTo(t.primary(p));
+    assertThat(reply.getJsonArray("replicas").getList()).isEqualTo(t.replicas(p));
+    assertThat(reply.getJsonArray("replicas")).hasSize(3);
+    assertThat(reply.getLong("epoch")).isEqualTo(t.epoch());
+  }
+
+  @Test
+  void ring_owner_with_missing_or_non_string_key_is_bad_request() {
+    Vertx vertx = all.get(0).vertx();
+    for (JsonObject body : List.of(new JsonObject(), new JsonObject().put("key", 5),
+        new JsonObject().put("key", new JsonObject()), new JsonObject().put("key", ""),
+        new JsonObject().put("key", true))) {
+      assertThatThrownBy(() -> vertx.eventBus().request(Addresses.RING_OWNER, body, FAST)
+          .await(10, TimeUnit.SECONDS))
+          .as("body %s", body)
+          .isInstanceOfSatisfying(ReplyException.class, e -> {
+            assertThat(e.failureType()).isEqualTo(ReplyFailure.RECIPIENT_FAILURE);
+            assertThat(e.failureCode()).isEqualTo(400);
+            assertThat(e.getMessage()).startsWith("BAD_REQUEST: field 'key'");
+          });
+    }
+  }
+
+  @Test
+  void a_node_that_is_not_the_primary_answers_not_owner() throws Exception {
+    Keel a = all.get(0);
+    PartitionTable t = a.routing().table();
+    String key = "k-not-owner";
+    String notPrimary = t.replicas(t.partitionOf(key)).get(1);
+    JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch())
+        .put("body", new JsonObject());
+    Future<Message<Object>> f = a.vertx().eventBus()
+        .request(Addresses.shard(SERVICE, notPrimary), msg, FAST);
+    assertThatThrownBy(() -> f.await(10, TimeUnit.SECONDS))
+        .isInstanceOfSatisfying(ReplyException.class, e -> {
+          assertThat(e.failureCode()).isEqualTo(Failure.NOT_OWNER.code());
+          assertThat(e.getMessage()).startsWith("NOT_OWNER: node " + notPrimary)
+              .contains("its primary is " + t.primary(t.partitionOf(key)));
+        });
+  }
+
+  @Test
+  void a_newer_epoch_than_the_receivers_is_not_owner() {
+    Keel a = all.get(0);
+    PartitionTable t = a.routing().table();
+    String key = "k-future";
+    String primary = t.primaryOf(key);
+    JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch() + 1000)
+        .put("body", new JsonObject());
+    assertThatThrownBy(() -> a.vertx().eventBus()
+        .request(Addresses.shard(SERVICE, primary), msg, FAST).await(10, TimeUnit.SECONDS))
+        .isInstanceOfSatisfying(ReplyException.class,
+            e -> assertThat(e.getMessage()).startsWith("NOT_OWNER: ").contains("older"));
+  }
+
+  @Test
+  void handler_failures_keep_their_code_and_bad_requests_are_not_retried() {
+    Keel client = all.get(3);
+    assertThatThrownBy(() -> client.routing().request("no such service!", "k", null)
+        .await(10, TimeUnit.SECONDS))
+        .satisfies(e -> assertThat(Failure.of(e)).isEqualTo(Failure.BAD_REQUEST));
+    assertThatThrownBy(() -> client.routing().request(SERVICE, "", null)
+        .await(10, TimeUnit.SECONDS))
+        .satisfies(e -> assertThat(Failure.of(e)).isEqualTo(Failure.BAD_REQUEST));
+  }
+
+  @Test
+  void a_service_nobody_serves_is_unavailable_within_the_budget() {
+    Keel client = all.get(3);
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> client.routing().request("nobody", "k", null, 1_000)
+        .await(10, TimeUnit.SECONDS))
+        .satisfies(e -> {
+          assertThat(Failure.of(e)).isEqualTo(Failure.UNAVAILABLE);
+          assertThat(e.getMessage()).contains("service nobody is not served on node");
+        });
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void client_nodes_cannot_serve() {
+    assertThatThrownBy(() -> all.get(3).routing().register("x", r -> null)
+        .await(5, TimeUnit.SECONDS)).hasMessageContaining("role client");
+  }
+
+  @Test
+  void a_plain_vertx_member_owns_nothing_and_can_ask_for_owners() throws Exception {
+    KeelOptions o = cluster.nextOptions("plain");
+    HazelcastClusterManager manager = ClusterSetup.clusterManager(o);
+    VertxOptions vo = new VertxOptions();
+    vo.getEventBusOptions().setHost("127.0.0.1");
+    Vertx plain = Vertx.builder().with(vo).withClusterManager(manager).buildClustered()
+        .await(60, TimeUnit.SECONDS);
+    try {
+      Keel a = all.get(0);
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+          assertThat(a.routing().members()).extracting(ClusterMember::role)
+              .contains(ClusterMember.EXTERNAL));
+      assertThat(a.routing().table().members()).extracting(Member::name)
+          .containsExactly("a", "b", "c");
+      JsonObject reply = plain.eventBus().<JsonObject>request(Addresses.RING_OWNER,
+          new JsonObject().put("key", "x"), FAST).await(10, TimeUnit.SECONDS).body();
+      assertThat(reply.getString("primary")).isEqualTo(a.routing().table().primaryOf("x"));
+      JsonObject ping = plain.eventBus().<JsonObject>request(
+          Addresses.shard(Keel.PING_SERVICE, reply.getString("primary")),
+          new JsonObject().put("key", "x").put("epoch", 0).put("body", new JsonObject()), FAST)
+          .await(10, TimeUnit.SECONDS).body();
+      assertThat(ping.getString("node")).isEqualTo(reply.getString("primary"));
+    } finally {
+      plain.close().await(30, TimeUnit.SECONDS);
+    }
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(all.get(0).routing().members()).extracting(ClusterMember::role)
+            .doesNotContain(ClusterMember.EXTERNAL));
+  }
+}
