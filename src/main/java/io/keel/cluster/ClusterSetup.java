@@ -22,7 +22,8 @@ import java.nio.file.Path;
  * {@code -Dvertx.hazelcast.config}, {@code config/cluster.xml} in the working directory, and
  * the copy of that file built into the jar (vertx-hazelcast's own order, with Keel's file in
  * place of its multicast default). Cluster name, port, bind address and members always come
- * from the options, so that flags mean what they say.
+ * from the options, so that flags mean what they say; only when the XML turns on Kubernetes
+ * discovery is the member list left to it.
  */
 public final class ClusterSetup {
   /** The metadata key under which a node publishes its Keel identity. */
@@ -41,6 +42,10 @@ public final class ClusterSetup {
     net.setPort(options.getClusterPort()).setPortAutoIncrement(false);
     net.getInterfaces().setEnabled(true).clear().addInterface(options.getClusterHost());
     JoinConfig join = net.getJoin();
+    if (join.getKubernetesConfig().isEnabled()) {
+      // Discovery by the Kubernetes API, configured in the XML: the member list is not ours.
+      return config;
+    }
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).clear();

@@ -2,6 +2,7 @@ package io.keel.status;
 
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
+import io.keel.bus.Failure;
 import io.keel.routing.Routing;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -86,6 +87,15 @@ public final class StatusVerticle extends VerticleBase {
       json(rc, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN")
           .put("epoch", routing.table().epoch()));
     });
+    router.get("/v1/ring/owner").handler(rc -> {
+      String key = rc.request().getParam("key");
+      if (key == null || key.isEmpty()) {
+        json(rc, Failure.BAD_REQUEST.code(), error(Failure.BAD_REQUEST,
+            "query parameter 'key' is missing"));
+      } else {
+        json(rc, 200, routing.owner(key).toJson());
+      }
+    });
     router.get("/status/feed").handler(rc -> rc.request().toWebSocket()
         .onSuccess(this::onWebSocket)
         .onFailure(t -> log.debug("node {}: feed upgrade failed: {}", routing.nodeName(), t)));
@@ -128,6 +138,11 @@ public final class StatusVerticle extends VerticleBase {
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
         startedAtMs, System.currentTimeMillis());
+  }
+
+  private static JsonObject error(Failure failure, String sentence) {
+    return new JsonObject().put("error", failure.name()).put("code", failure.code())
+        .put("message", failure.message(sentence));
   }
 
   private static void json(RoutingContext rc, int status, JsonObject body) {

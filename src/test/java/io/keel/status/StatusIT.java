@@ -63,6 +63,14 @@ class StatusIT {
     JsonObject viaBus = a.vertx().eventBus().<JsonObject>request(Addresses.STATUS,
         new JsonObject()).await(10, TimeUnit.SECONDS).body();
     assertThat(viaBus.getString("node")).isEqualTo("a");
+    JsonObject owner = get(a, "/v1/ring/owner?key=user:1", 200);
+    assertThat(owner.getString("primary")).isEqualTo("a");
+    assertThat(owner.getInteger("partition"))
+        .isEqualTo(a.routing().table().partitionOf("user:1"));
+    JsonObject missing = get(a, "/v1/ring/owner", 400);
+    assertThat(missing.getString("error")).isEqualTo("BAD_REQUEST");
+    assertThat(missing.getString("message")).isEqualTo(
+        "BAD_REQUEST: query parameter 'key' is missing");
     var page = http.get(a.httpPort(), "127.0.0.1", "/").send().await(10, TimeUnit.SECONDS);
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.bodyAsString()).contains("<title>Keel</title>", "/status/feed");

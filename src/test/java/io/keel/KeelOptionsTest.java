@@ -1,0 +1,75 @@
+package io.keel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KeelOptionsTest {
+
+  @Test
+  void json_round_trip_keeps_every_option() {
+    KeelOptions o = new KeelOptions().setName("n1").setDataDir("/tmp/x").setHttpHost("127.0.0.2")
+        .setHttpPort(0).setClusterHost("127.0.0.3").setClusterPort(6000)
+        .setJoin(List.of("127.0.0.1:6000", "127.0.0.2:6001")).setBusPort(7000)
+        .setClusterName("c").setClusterConfig("classpath:x.xml")
+        .setRole(KeelOptions.Role.CLIENT).setWeight(3).setPartitions(64).setReplicas(2)
+        .setVnodes(16).setLoadFactor(0.25).setRouteTimeoutMs(1234).setRouteAttemptsMax(3)
+        .setReconcileIntervalMs(250);
+    assertThat(new KeelOptions(o.toJson())).isEqualTo(o);
+    assertThat(new KeelOptions(o)).isEqualTo(o);
+    assertThat(new KeelOptions(new JsonObject())).isEqualTo(new KeelOptions());
+  }
+
+  @Test
+  void shipped_keel_json_lists_every_option_with_its_default() throws Exception {
+    JsonObject shipped = new JsonObject(Files.readString(Path.of("config", "keel.json")));
+    JsonObject defaults = new KeelOptions().toJson();
+    assertThat(shipped).isEqualTo(defaults);
+  }
+
+  @Test
+  void unknown_keys_are_rejected_by_name() {
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("httpPrt", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown option key httpPrt");
+  }
+
+  @Test
+  void wrong_types_are_rejected_by_name() {
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("httpPort", "80")))
+        .hasMessageContaining("'httpPort' must be a whole number, was a string");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("partitions", 1.5)))
+        .hasMessageContaining("'partitions' must be a whole number");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("join", 5)))
+        .hasMessageContaining("'join' must be an array of strings");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("role", "boss")))
+        .hasMessageContaining("role must be data or client, was boss");
+  }
+
+  @Test
+  void values_out_of_range_are_rejected_with_the_value() {
+    assertThatThrownBy(() -> new KeelOptions().setHttpPort(70000))
+        .hasMessage("httpPort must be 0..65535, was 70000");
+    assertThatThrownBy(() -> new KeelOptions().setClusterPort(0))
+        .hasMessage("clusterPort must be 1..65535, was 0");
+    assertThatThrownBy(() -> new KeelOptions().setReplicas(0))
+        .hasMessage("replicas must be 1..7, was 0");
+    assertThatThrownBy(() -> new KeelOptions().setJoin(List.of("nohost")))
+        .hasMessage("join entries must be host:port, was 'nohost'");
+    assertThatThrownBy(() -> new KeelOptions().setName("bad name"))
+        .hasMessageContaining("was 'bad name'");
+    assertThatThrownBy(() -> new KeelOptions().setLoadFactor(Double.NaN))
+        .hasMessageContaining("loadFactor must be 0.0..1.0");
+  }
+
+  @Test
+  void join_accepts_a_comma_separated_string() {
+    KeelOptions o = new KeelOptions(new JsonObject().put("join", "127.0.0.1:1, 127.0.0.1:2"));
+    assertThat(o.getJoin()).containsExactly("127.0.0.1:1", "127.0.0.1:2");
+  }
+}

@@ -1,0 +1,33 @@
+package io.keel.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import org.junit.jupiter.api.Test;
+
+class FailureTest {
+  @Test
+  void codes_are_the_contract_numbers() {
+    assertThat(Failure.BAD_REQUEST.code()).isEqualTo(400);
+    assertThat(Failure.NOT_FOUND.code()).isEqualTo(404);
+    assertThat(Failure.TIMEOUT.code()).isEqualTo(408);
+    assertThat(Failure.CONFLICT.code()).isEqualTo(409);
+    assertThat(Failure.NOT_OWNER.code()).isEqualTo(421);
+    assertThat(Failure.UNAVAILABLE.code()).isEqualTo(503);
+    for (Failure f : Failure.values()) {
+      assertThat(Failure.fromCode(f.code())).isEqualTo(f);
+    }
+    assertThat(Failure.fromCode(500)).isNull();
+  }
+
+  @Test
+  void exceptions_carry_symbol_sentence_and_code() {
+    ReplyException e = Failure.CONFLICT.exception("token 3 is stale");
+    assertThat(e.getMessage()).isEqualTo("CONFLICT: token 3 is stale");
+    assertThat(e.failureCode()).isEqualTo(409);
+    assertThat(Failure.of(e)).isEqualTo(Failure.CONFLICT);
+    assertThat(Failure.of(new ReplyException(ReplyFailure.TIMEOUT, "t"))).isNull();
+    assertThat(Failure.of(new IllegalStateException())).isNull();
+  }
+}

@@ -1,0 +1,87 @@
+package io.keel.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.keel.Keel;
+import io.keel.KeelOptions;
+import io.keel.harness.InJvmCluster;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The examples do what the README says they do. */
+class ExamplesIT {
+
+  @Test
+  void sharded_counter_counts_on_the_primary_whichever_node_asks() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(2)) {
+      Keel a = cluster.start("a");
+      Keel b = cluster.start("b");
+      a.vertx().deployVerticle(new ShardedCounter(a)).await(10, TimeUnit.SECONDS);
+      b.vertx().deployVerticle(new ShardedCounter(b)).await(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(20)).until(() ->
+          a.routing().table().members().size() == 2
+              && a.routing().table().epoch() == b.routing().table().epoch());
+      String key = "page:test";
+      JsonObject first = a.routing().request(ShardedCounter.SERVICE, key,
+          new JsonObject().put("by", 5)).await(10, TimeUnit.SECONDS);
+      JsonObject second = b.routing().request(ShardedCounter.SERVICE, key,
+          new JsonObject().put("by", 2)).await(10, TimeUnit.SECONDS);
+      assertThat(first.getLong("value")).isEqualTo(5);
+      assertThat(second.getLong("value")).isEqualTo(7);
+      assertThat(first.getString("servedBy")).isEqualTo(second.getString("servedBy"))
+          .isEqualTo(a.routing().table().primaryOf(key));
+    }
+  }
+
+  @Test
+  void an_application_verticle_embeds_keel_on_its_own_clustered_vertx() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(2)) {
+      Keel a = cluster.start("a");
+      KeelOptions options = cluster.nextOptions("app");
+      HazelcastClusterManager manager = Keel.clusterManager(options);
+      Vertx app = Vertx.builder().with(Keel.vertxOptions(options)).withClusterManager(manager)
+          .buildClustered().await(60, TimeUnit.SECONDS);
+      try {
+        app.deployVerticle(new EmbeddedApp(manager, options)).await(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+            a.routing().table().members().size() == 2);
+        // The embedded node serves its share of the greeter's keys; "a" has no greeter, so
+        // a key that "app" is primary of is answered by the embedded verticle.
+        String key = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "k" + i)
+            .filter(k -> "app".equals(a.routing().table().primaryOf(k))).findFirst()
+            .orElseThrow();
+        JsonObject reply = a.routing().request("greeter", key, new JsonObject())
+            .await(10, TimeUnit.SECONDS);
+        assertThat(reply.getString("greeting")).isEqualTo("hello " + key + " from app");
+      } finally {
+        app.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void deploying_on_a_vertx_without_keel_metadata_fails_with_a_clear_message() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(1)) {
+      KeelOptions options = cluster.nextOptions("bare");
+      HazelcastClusterManager manager = Keel.clusterManager(options);
+      VertxOptions plain = new VertxOptions();
+      plain.getEventBusOptions().setHost("127.0.0.1");
+      Vertx vertx = Vertx.builder().with(plain).withClusterManager(manager).buildClustered()
+          .await(60, TimeUnit.SECONDS);
+      try {
+        assertThatThrownBy(() -> Keel.deploy(vertx, manager, options).await(30, TimeUnit.SECONDS))
+            .hasMessageContaining("publishes no Keel metadata")
+            .hasMessageContaining("Keel.vertxOptions");
+      } finally {
+        vertx.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
