@@ -74,8 +74,7 @@ public final class RoutingVerticle extends VerticleBase {
     MessageConsumer<JsonObject> owner = vertx.eventBus().consumer(Addresses.RING_OWNER,
         this::answerOwner);
     return context.executeBlocking(() -> {
-      // For embedders whose own cluster.xml lacks it: keep the epoch on every member.
-      hz.getConfig().addMapConfig(new MapConfig("keel.epoch").setBackupCount(6));
+      keepEpochEverywhere(hz);
       return dataDir.readEpoch();
     }, false).compose(floor -> {
       epochFloor = floor;
@@ -85,6 +84,19 @@ public final class RoutingVerticle extends VerticleBase {
           this::onMembers);
       return Future.all(owner.completion(), membership.start());
     }).compose(v -> firstTable.future());
+  }
+
+  /**
+   * For embedders whose own Hazelcast configuration lacks it: keep the epoch entry on every
+   * member. A conflicting configuration of the user's wins, and is only logged.
+   */
+  private void keepEpochEverywhere(HazelcastInstance hz) {
+    try {
+      hz.getConfig().addMapConfig(new MapConfig("keel.epoch").setBackupCount(6));
+    } catch (RuntimeException e) {
+      log.info("node {}: keeping the configured keel.epoch map settings: {}", nodeName,
+          e.getMessage());
+    }
   }
 
   @Override
