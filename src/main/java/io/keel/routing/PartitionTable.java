@@ -30,6 +30,8 @@ public final class PartitionTable {
   // Invariant: primaries[p] == replicas[p].get(0), or null and empty when there are no members.
   private final String[] primaries;
   private final List<String>[] replicas;
+  // P - 1 when P is a power of two (the remainder is then a mask), else -1.
+  private final long mask;
 
   private PartitionTable(long epoch, PlacementConfig config, List<Member> members,
       String[] primaries, List<String>[] replicas) {
@@ -38,6 +40,8 @@ public final class PartitionTable {
     this.members = members;
     this.primaries = primaries;
     this.replicas = replicas;
+    int p = primaries.length;
+    this.mask = (p & (p - 1)) == 0 ? p - 1 : -1;
   }
 
   /**
@@ -132,7 +136,8 @@ public final class PartitionTable {
    * @return the partition
    */
   public int partitionOf(CharSequence key) {
-    return KeyHash.partition(KeyHash.hash64(key), primaries.length);
+    long hash = KeyHash.hash64(key);
+    return mask >= 0 ? (int) (hash & mask) : KeyHash.partition(hash, primaries.length);
   }
 
   /**
@@ -238,7 +243,7 @@ public final class PartitionTable {
    * (name:weight, sorted by name, with {@code \ , : ;} in names escaped by a backslash).
    * Equal fingerprints mean equal assignments.
    *
-   * @return for example {@code P=271,R=3,V=64,eps=0.05;a:1,b:2}
+   * @return for example {@code P=512,R=3,V=256,eps=0.05;a:1,b:2}
    */
   public String fingerprint() {
     StringBuilder sb = new StringBuilder(config.canonical()).append(';');

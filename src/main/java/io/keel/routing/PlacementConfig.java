@@ -21,11 +21,11 @@ public record PlacementConfig(int partitions, int replicas, int vnodes, double l
   public static final int VNODES_MAX = 1024;
 
   /** The default partition count; see the README's placement section for the measurement. */
-  public static final int DEFAULT_PARTITIONS = 271;
+  public static final int DEFAULT_PARTITIONS = 512;
   /** The default replica count: a consensus group of 3 survives one failure. */
   public static final int DEFAULT_REPLICAS = 3;
   /** The default ring points per unit of weight. */
-  public static final int DEFAULT_VNODES = 64;
+  public static final int DEFAULT_VNODES = 256;
   /** The default load bound epsilon. */
   public static final double DEFAULT_LOAD_FACTOR = 0.05;
 
@@ -66,7 +66,7 @@ public record PlacementConfig(int partitions, int replicas, int vnodes, double l
   /**
    * Returns the canonical text of this configuration, part of {@link PartitionTable#fingerprint}.
    *
-   * @return for example {@code P=271,R=3,V=64,eps=0.05}
+   * @return for example {@code P=512,R=3,V=256,eps=0.05}
    */
   String canonical() {
     return "P=" + partitions + ",R=" + replicas + ",V=" + vnodes + ",eps=" + loadFactor;

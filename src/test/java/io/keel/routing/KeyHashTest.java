@@ -91,7 +91,8 @@ class KeyHashTest {
   void hashing_a_string_allocates_nothing() {
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    String[] keys = {"user:1234567890", "k", "ключ-é-日本-\uD83D\uDE00-mixed", "x".repeat(100)};
+    String[] keys = {
+        "user:1234567890", "k", "ключ-é-日本-\uD83D\uDE00-mixed", "x".repeat(100)};
     long sink = 0;
     for (int i = 0; i < 200_000; i++) {
       sink += KeyHash.hash64(keys[i & 3]);
