@@ -162,6 +162,8 @@ public final class KeelMain implements Callable<Integer> {
   /** Defaults, then the JSON file, then the flags. */
   KeelOptions options() {
     JsonObject json = readConfigFile();
+    // The file is checked on its own first: a flag must not hide a mistake in it.
+    new KeelOptions(json);
     putIfSet(json, "name", name);
     putIfSet(json, "dataDir", dataDir);
     putIfSet(json, "httpHost", httpHost);

@@ -37,6 +37,10 @@ public final class Membership {
   private final long reconcileIntervalMs;
   private final Consumer<List<ClusterMember>> listener;
   private List<ClusterMember> last = List.of();
+  // A node id's metadata never changes: once read, it is not looked up again. This keeps a
+  // member's departure from waiting on lookups in a map whose owner may have just died.
+  private final java.util.Map<String, ClusterMember> resolved =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private UUID registration;
   private long timerId = -1;
   private boolean recomputing;
@@ -152,11 +156,23 @@ public final class Membership {
 
   private Future<List<ClusterMember>> fetch() {
     List<String> ids = manager.getNodes();
+    resolved.keySet().retainAll(ids);
     List<Future<ClusterMember>> lookups = new ArrayList<>(ids.size());
     for (String id : ids) {
+      ClusterMember known = resolved.get(id);
+      if (known != null) {
+        lookups.add(Future.succeededFuture(known));
+        continue;
+      }
       Promise<NodeInfo> p = Promise.promise();
       manager.getNodeInfo(id, p);
-      lookups.add(p.future().map(info -> toMember(id, info)).otherwise(t -> pending(id)));
+      lookups.add(p.future().map(info -> {
+        ClusterMember m = toMember(id, info);
+        if (m.host() != null) {
+          resolved.put(id, m);
+        }
+        return m;
+      }).otherwise(t -> pending(id)));
     }
     return Future.all(lookups).map(all -> {
       List<ClusterMember> out = new ArrayList<>(lookups.size());

@@ -14,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * the verticle deploys Keel, registers a sharded "greeter" service and calls it.
  *
  * <pre>
- * java -cp target/keel.jar:target/test-classes io.keel.examples.EmbeddedApp
+ * java -cp target/keel.jar:target/test-classes io.keel.examples.EmbeddedApp app1 5711 5711
+ * java -cp target/keel.jar:target/test-classes io.keel.examples.EmbeddedApp app2 5712 5711
  * </pre>
- * It joins a node started with {@code java -jar target/keel.jar} when one runs on this machine
- * (cluster "keel", port 5701), and forms a cluster of its own otherwise.
+ * Arguments: node name, this node's cluster port, the cluster port of a node to join. Each
+ * instance greets a few names every two seconds; each greeting comes from the name's primary.
  */
 public final class EmbeddedApp extends VerticleBase {
   private final HazelcastClusterManager manager;
@@ -34,11 +35,17 @@ public final class EmbeddedApp extends VerticleBase {
     return Keel.deploy(vertx, manager, options)
         .compose(k -> {
           keel = k;
+          vertx.setPeriodic(2_000, id -> java.util.List.of("world", "vert.x", "keel")
+              .forEach(this::greet));
           return k.routing().register("greeter", r -> Future.succeededFuture(new JsonObject()
               .put("greeting", "hello " + r.key() + " from " + k.nodeName())));
-        })
-        .compose(v -> keel.routing().request("greeter", "world", new JsonObject()))
-        .onSuccess(reply -> System.out.println(reply.getString("greeting")));
+        });
+  }
+
+  private void greet(String name) {
+    keel.routing().request("greeter", name, new JsonObject())
+        .onSuccess(reply -> System.out.println(reply.getString("greeting")))
+        .onFailure(t -> System.out.println("greeting " + name + " failed: " + t.getMessage()));
   }
 
   @Override
@@ -48,9 +55,15 @@ public final class EmbeddedApp extends VerticleBase {
 
   /** Builds the clustered Vert.x the way an application would, then deploys the verticle. */
   public static void main(String[] args) throws Exception {
-    KeelOptions options = Keel.resolveName(new KeelOptions()
-        .setDataDir("target/examples/embedded").setClusterPort(5710)
-        .setJoin(java.util.List.of("127.0.0.1:5701", "127.0.0.1:5710")).setHttpPort(8090));
+    if (args.length != 3) {
+      System.err.println("usage: EmbeddedApp <name> <cluster-port> <join-port>");
+      System.exit(2);
+    }
+    int port = Integer.parseInt(args[1]);
+    KeelOptions options = Keel.resolveName(new KeelOptions().setName(args[0])
+        .setDataDir("target/examples/" + args[0]).setClusterName("embedded-demo")
+        .setClusterPort(port).setJoin(java.util.List.of("127.0.0.1:" + args[2],
+            "127.0.0.1:" + port)).setHttpPort(port + 1000));
     HazelcastClusterManager manager = Keel.clusterManager(options);
     Vertx vertx = Vertx.builder().with(Keel.vertxOptions(options)).withClusterManager(manager)
         .buildClustered().await(2, TimeUnit.MINUTES);
