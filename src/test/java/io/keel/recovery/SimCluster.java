@@ -1,0 +1,341 @@
+package io.keel.recovery;
+
+import io.microraft.RaftConfig;
+import io.microraft.RaftEndpoint;
+import io.microraft.RaftNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * A deterministic simulation of one Raft group (real MicroRaft nodes) on a simulated network
+ * and simulated disks, all driven by one {@link TaskQueue} on virtual time. Everything random
+ * comes from the seed, so a seed replays exactly.
+ *
+ * <p>Harness vocabulary: {@link #crash}, {@link #restart}, {@link #partition}, {@link #heal},
+ * {@link #runSteps}, {@link #runForMs}, {@link #settleAndCheck}. The {@link SimChecker} runs
+ * on every apply and after every step.
+ */
+final class SimCluster {
+
+  static {
+    // Keel runs MicroRaft without -ea, and so does the simulation. With assertions on (as
+    // surefire sets them), MicroRaft 0.7 asserts while a follower installs a snapshot whose
+    // member list is older than a membership entry it had appended but never committed
+    // ("Cannot restore group members to ... has a bigger log index"); the AssertionError is
+    // caught inside MicroRaft and leaves the follower stuck. Without -ea the install goes on
+    // and the checkers pass (membership seed 1 shows it). Takes effect only if no MicroRaft
+    // class was initialized before; ask surefire for -da:io.microraft... to be sure.
+    SimCluster.class.getClassLoader().setPackageAssertionStatus("io.microraft", false);
+  }
+
+  /** Raft timing for simulations: small logs and frequent snapshots to exercise them. */
+  static RaftConfig config() {
+    return RaftConfig.newBuilder().setLeaderElectionTimeoutMillis(500)
+        .setLeaderHeartbeatPeriodSecs(1).setLeaderHeartbeatTimeoutSecs(3)
+        .setCommitCountToTakeSnapshot(50).setMaxPendingLogEntryCount(25)
+        .setAppendEntriesRequestBatchSize(10).setTransferSnapshotsFromFollowersEnabled(false)
+        .build();
+  }
+
+  final long seed;
+  final SplittableRandom random;
+  final TaskQueue queue = new TaskQueue();
+  final SimChecker checker = new SimChecker();
+  final SimNetwork network;
+  private final RaftConfig config;
+  private final Map<String, SimNode> nodes = new LinkedHashMap<>();
+  private final List<SimClient> clients = new ArrayList<>();
+  // Acknowledgements by the node that gave them, for directed tests.
+  final Map<String, Long> acksByNode = new TreeMap<>();
+  Consumer<SimChecker.Ack> ackListener = a -> { };
+  long crashes;
+  long unsyncedLost;
+  long snapshotNudges;
+  // Processes added later restore with MicroRaft's own voting flag (see RestoredVoting).
+  boolean rawVotingFlag;
+  // Exceptions MicroRaft's own tasks threw (a real executor would log them and go on).
+  long raftTaskErrors;
+  String lastRaftTaskError;
+
+  SimCluster(long seed, int nodeCount) {
+    this(seed, nodeCount, config());
+  }
+
+  SimCluster(long seed, int nodeCount, RaftConfig config) {
+    this(seed, nodeCount, 0, config);
+  }
+
+  /**
+   * A group of {@code memberCount} nodes ({@code n1…}) plus {@code spareCount} processes that
+   * run but are not members until a membership change adds them.
+   */
+  SimCluster(long seed, int memberCount, int spareCount, RaftConfig config) {
+    this.seed = seed;
+    this.random = new SplittableRandom(seed);
+    this.config = config;
+    this.network = new SimNetwork(queue, random.split(), this::liveRaft);
+    List<RaftEndpoint> members = new ArrayList<>();
+    for (int i = 1; i <= memberCount; i++) {
+      members.add(new NodeEndpoint("n" + i));
+    }
+    for (int i = 1; i <= memberCount + spareCount; i++) {
+      nodes.put("n" + i, new SimNode("n" + i, members));
+    }
+  }
+
+  void start() {
+    for (SimNode node : nodes.values()) {
+      node.start(this, config, random.nextLong());
+    }
+  }
+
+  void startClients(int count) {
+    for (int i = 1; i <= count; i++) {
+      SimClient client = new SimClient(this, i, random.split());
+      clients.add(client);
+      client.start();
+    }
+  }
+
+  void stopClients() {
+    for (SimClient c : clients) {
+      c.active = false;
+    }
+  }
+
+  /**
+   * Adds a new process that is not yet a member: it starts with the group's initial member list
+   * and learns the rest from the leader once a membership change adds it.
+   */
+  SimNode addNode(String name) {
+    List<RaftEndpoint> initial = nodes.values().iterator().next().initialMembers;
+    SimNode node = new SimNode(name, initial);
+    node.disk.reconcileVoting = !rawVotingFlag;
+    nodes.put(name, node);
+    node.start(this, config, random.nextLong());
+    return node;
+  }
+
+  /** Stops a process for good (after it was removed from the group) and forgets it. */
+  void retire(String name) {
+    SimNode node = nodes.remove(name);
+    if (node.isUp()) {
+      node.crash(this, true, false);
+    }
+  }
+
+  SimNode node(String name) {
+    return nodes.get(name);
+  }
+
+  List<SimNode> nodes() {
+    return new ArrayList<>(nodes.values());
+  }
+
+  List<SimNode> upNodes() {
+    List<SimNode> up = new ArrayList<>();
+    for (SimNode n : nodes.values()) {
+      if (n.isUp()) {
+        up.add(n);
+      }
+    }
+    return up;
+  }
+
+  List<SimNode> downNodes() {
+    List<SimNode> down = new ArrayList<>();
+    for (SimNode n : nodes.values()) {
+      if (!n.isUp()) {
+        down.add(n);
+      }
+    }
+    return down;
+  }
+
+  private RaftNode liveRaft(String name) {
+    SimNode n = nodes.get(name);
+    return n == null ? null : n.raft;
+  }
+
+  /** The up node that believes it leads the highest term, or null. */
+  SimNode leader() {
+    SimNode best = null;
+    for (SimNode n : upNodes()) {
+      if (n.isLeader() && (best == null
+          || n.raft.getTerm().getTerm() > best.raft.getTerm().getTerm())) {
+        best = n;
+      }
+    }
+    return best;
+  }
+
+  void crash(String name, boolean keepUnsynced, boolean tear) {
+    crashes++;
+    unsyncedLost += nodes.get(name).crash(this, keepUnsynced, tear);
+  }
+
+  void onRaftTaskError(String node, RuntimeException e) {
+    raftTaskErrors++;
+    lastRaftTaskError = node + ": " + e;
+  }
+
+  void restart(String name) {
+    nodes.get(name).start(this, config, random.nextLong());
+  }
+
+  /** Cuts every link between the two sides, both ways. */
+  void partition(List<String> side) {
+    for (String a : nodes.keySet()) {
+      for (String b : nodes.keySet()) {
+        if (side.contains(a) != side.contains(b)) {
+          network.cut(a, b);
+        }
+      }
+    }
+  }
+
+  /** Restarts every crashed node and repairs the network. */
+  void heal() {
+    network.healAll();
+    network.dropRate = 0;
+    network.duplicateRate = 0;
+    for (SimNode n : downNodes()) {
+      restart(n.name);
+    }
+  }
+
+  void onAck(SimNode node, SimChecker.Ack ack) {
+    checker.acked(ack);
+    acksByNode.merge(node.name, 1L, Long::sum);
+    ackListener.accept(ack);
+  }
+
+  /** Runs {@code steps} tasks, checking after each. */
+  void runSteps(long steps) {
+    for (long i = 0; i < steps && queue.runNext(); i++) {
+      checkStep();
+    }
+  }
+
+  /** Runs every task due in the next {@code ms} of virtual time, checking after each. */
+  void runForMs(long ms) {
+    long until = queue.nowMs() + ms;
+    while (queue.nextDueMs() <= until) {
+      queue.runNext();
+      checkStep();
+    }
+  }
+
+  /**
+   * Runs, checking after each step, until {@code condition} holds or {@code msMax} of virtual
+   * time passed.
+   *
+   * @return whether the condition holds
+   */
+  boolean runUntil(BooleanSupplier condition, long msMax) {
+    long until = queue.nowMs() + msMax;
+    while (!condition.getAsBoolean() && queue.nextDueMs() <= until) {
+      queue.runNext();
+      checkStep();
+    }
+    return condition.getAsBoolean();
+  }
+
+  private void checkStep() {
+    Map<String, RaftNode> live = new TreeMap<>();
+    for (SimNode n : nodes.values()) {
+      if (n.isUp()) {
+        live.put(n.name, n.raft);
+      }
+    }
+    checker.checkStep(live);
+    if (checker.failure() != null) {
+      throw checker.failure();
+    }
+  }
+
+  /** Heals everything, stops the clients, lets the group catch up and checks the end state. */
+  void settleAndCheck() {
+    stopClients();
+    heal();
+    runForMs(30_000);
+    SimNode leader = leader();
+    if (leader == null) {
+      throw new AssertionError("no leader 30 s after healing");
+    }
+    if (lagging(leader)) {
+      // MicroRaft 0.7 stalls a follower restored from a snapshot that also holds entries after
+      // it, until the leader snapshots past them (SimMicroRaftStallTest). The simulation nudges
+      // the leader to snapshot once; that frees the follower only if the leader's log then
+      // lacks the entries after the follower's snapshot (plain seed 3341: it does not).
+      snapshotNudges++;
+      leader.raft.takeSnapshot();
+      runForMs(10_000);
+    }
+    // Only members (voting or learning) receive the log; processes outside the group do not.
+    leader = leader();
+    if (leader == null) {
+      throw new AssertionError("no leader after the snapshot nudge");
+    }
+    Map<String, SimCounterMachine> machines = new TreeMap<>();
+    for (RaftEndpoint member : leader.raft.getCommittedMembers().getMembers()) {
+      SimNode n = nodes.get((String) member.getId());
+      if (n == null) {
+        throw new AssertionError("member " + member + " was removed and retired, but the"
+            + " leader's committed members still hold it");
+      }
+      machines.put(n.name, n.machine);
+    }
+    checker.checkFinal(machines);
+  }
+
+  /** True if some member has applied less than the leader. */
+  boolean lagging(SimNode leader) {
+    for (RaftEndpoint member : leader.raft.getCommittedMembers().getMembers()) {
+      SimNode n = nodes.get((String) member.getId());
+      if (n != null && n.isUp() && n.machine.lastIndex() < leader.machine.lastIndex()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** One line per node: up or down, Raft status, term, leader, last applied, disk. */
+  String describe() {
+    StringBuilder b = new StringBuilder();
+    for (SimNode n : nodes.values()) {
+      b.append("\n    ").append(n.name).append(" incarnation=").append(n.incarnation);
+      if (n.isUp()) {
+        b.append(" ").append(n.raft.getStatus()).append(" term=")
+            .append(n.raft.getTerm().getTerm()).append(" leader=")
+            .append(n.raft.getTerm().getLeaderEndpoint()).append(" applied=")
+            .append(n.machine.lastIndex()).append(" members=")
+            .append(n.raft.getCommittedMembers().getMembers());
+      } else {
+        b.append(" DOWN");
+      }
+      b.append(" diskLast=").append(n.disk.durableLastIndex());
+    }
+    return b.toString();
+  }
+
+  String summary() {
+    long acks = 0;
+    for (SimClient c : clients) {
+      acks += c.acks;
+    }
+    return "seed=" + seed + " steps=" + queue.executed() + " virtualMs=" + queue.nowMs()
+        + " acks=" + acks + " committed=" + checker.committedCount() + " reads="
+        + checker.reads + " applies=" + checker.applies + " installs=" + checker.installs
+        + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
+        + " nudges=" + snapshotNudges + " msgs=" + network.sent + " dropped="
+        + network.dropped + " raftTaskErrors=" + raftTaskErrors
+        + (lastRaftTaskError == null ? "" : " (last: " + lastRaftTaskError + ")");
+  }
+}

@@ -1,0 +1,149 @@
+package io.keel.recovery;
+
+import io.microraft.MembershipChangeMode;
+import io.microraft.RaftEndpoint;
+import io.microraft.report.RaftGroupMembers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * Moves the group between replica sets as placement would: now and then the wanted set
+ * changes by one node, and the leader walks toward it with {@link MembershipPlan}, one
+ * membership change at a time (add a learner, promote it once caught up, remove an unwanted
+ * member, hand leadership over before removing itself), while the chaos goes on.
+ */
+final class SimReconfig {
+
+  private final SimCluster cluster;
+  private final SplittableRandom random;
+  private final int replicas;
+  private TreeSet<String> wanted = new TreeSet<>();
+  private boolean inFlight;
+  private int lastProcess;
+  boolean active = true;
+  // False: add new members as voting followers at once, never as learners.
+  boolean useLearners = true;
+  long changes;
+  long wantedChanges;
+
+  SimReconfig(SimCluster cluster, SplittableRandom random, int replicas) {
+    this.cluster = cluster;
+    this.random = random;
+    this.replicas = replicas;
+    this.lastProcess = cluster.nodes().size();
+    for (int i = 1; i <= replicas; i++) {
+      wanted.add("n" + i);
+    }
+  }
+
+  void start() {
+    cluster.queue.schedule(1_000 + random.nextInt(2_000), this::moveWanted);
+    cluster.queue.schedule(100, this::step);
+  }
+
+  /** The partition table changes: one wanted replica is replaced by another process. */
+  private void moveWanted() {
+    if (!active) {
+      return;
+    }
+    List<String> out = new ArrayList<>(wanted);
+    List<String> in = new ArrayList<>();
+    for (SimNode n : cluster.nodes()) {
+      if (!wanted.contains(n.name)) {
+        in.add(n.name);
+      }
+    }
+    if (!in.isEmpty()) {
+      TreeSet<String> next = new TreeSet<>(wanted);
+      next.remove(out.get(random.nextInt(out.size())));
+      next.add(in.get(random.nextInt(in.size())));
+      wanted = next;
+      wantedChanges++;
+    }
+    cluster.queue.schedule(2_000 + random.nextInt(4_000), this::moveWanted);
+  }
+
+  private void step() {
+    if (!active) {
+      return;
+    }
+    cluster.queue.schedule(100 + random.nextInt(200), this::step);
+    SimNode leader = cluster.leader();
+    if (inFlight || leader == null) {
+      return;
+    }
+    RaftGroupMembers members = leader.raft.getCommittedMembers();
+    List<String> all = names(members.getMembers());
+    List<String> voting = names(members.getVotingMembers());
+    List<String> caughtUp = new ArrayList<>();
+    for (String m : all) {
+      SimNode n = cluster.node(m); // null once retired: a removal this leader has not seen
+      if (n != null && n.isUp() && n.machine.lastIndex() >= leader.machine.lastIndex()) {
+        caughtUp.add(m);
+      }
+    }
+    MembershipPlan.Step step = MembershipPlan.next(leader.name, all, voting, wanted, caughtUp);
+    switch (step.action()) {
+      case ADD_LEARNER:
+        change(leader, step.node(), useLearners ? MembershipChangeMode.ADD_LEARNER
+            : MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, members);
+        break;
+      case PROMOTE:
+        change(leader, step.node(), MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, members);
+        break;
+      case REMOVE:
+        change(leader, step.node(), MembershipChangeMode.REMOVE_MEMBER, members);
+        break;
+      case TRANSFER_LEADERSHIP:
+        inFlight = true;
+        leader.raft.transferLeadership(new NodeEndpoint(step.node()))
+            .whenComplete((r, e) -> inFlight = false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private void change(SimNode leader, String node, MembershipChangeMode mode,
+      RaftGroupMembers members) {
+    inFlight = true;
+    leader.raft.changeMembership(new NodeEndpoint(node), mode, members.getLogIndex())
+        .whenComplete((r, e) -> {
+          inFlight = false;
+          if (e == null) {
+            changes++;
+            if (mode == MembershipChangeMode.REMOVE_MEMBER) {
+              replace(node);
+            }
+          }
+        });
+  }
+
+  /**
+   * A removed replica's Raft node terminates; its process leaves the simulation and a new
+   * process, with a name never used before, becomes available. Keel must likewise never bring
+   * a removed replica back under its old identity with its old Raft state (see the report).
+   */
+  private void replace(String removed) {
+    if (cluster.node(removed) == null) {
+      return; // already replaced
+    }
+    cluster.retire(removed);
+    String fresh = "n" + (++lastProcess);
+    cluster.addNode(fresh);
+    if (wanted.remove(removed)) {
+      // The table wanted it back meanwhile: a new process takes its place.
+      wanted.add(fresh);
+    }
+  }
+
+  private static List<String> names(Iterable<RaftEndpoint> endpoints) {
+    List<String> names = new ArrayList<>();
+    for (RaftEndpoint e : endpoints) {
+      names.add((String) e.getId());
+    }
+    return names;
+  }
+}

@@ -1,0 +1,35 @@
+package io.keel.recovery;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Membership seeds that broke safety before {@link RestoredVoting}: a learner whose promotion
+ * entry was appended, persisted with {@code voting=true}, then truncated, restarted as a voter
+ * and won an election in the same term as the real leader (seed 1632: two leaders in term 10;
+ * seed 1248: a committed entry replaced). Each seed must pass with the store's reconciliation
+ * and still fail with MicroRaft 0.7's raw flag; when the second half fails, MicroRaft was fixed.
+ */
+class SimRestoredVotingTest {
+
+  @BeforeAll
+  static void quiet() {
+    SimRun.quietRaftLogs();
+  }
+
+  @Test
+  void seed_1632_two_leaders_in_one_term_without_reconciliation() {
+    SimRun.run(1632, SimRun.DEFAULT_STEPS, false, true, false);
+    assertThatThrownBy(() -> SimRun.run(1632, SimRun.DEFAULT_STEPS, false, true, true))
+        .hasMessageContaining("two leaders in term");
+  }
+
+  @Test
+  void seed_1248_committed_entry_replaced_without_reconciliation() {
+    SimRun.run(1248, SimRun.DEFAULT_STEPS, false, true, false);
+    assertThatThrownBy(() -> SimRun.run(1248, SimRun.DEFAULT_STEPS, false, true, true))
+        .hasMessageContaining("was committed");
+  }
+}
