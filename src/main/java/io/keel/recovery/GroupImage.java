@@ -133,7 +133,8 @@ public final class GroupImage {
 
   /**
    * The state to restart the group from, or null when the group never persisted its local
-   * endpoint (it was never started here).
+   * endpoint (it was never started here). Its voting flag is reconciled with the membership the
+   * restored log implies ({@link RestoredVoting}).
    */
   public RestoredRaftState restored() {
     if (endpoint == null || initialMembers == null) {
@@ -141,6 +142,7 @@ public final class GroupImage {
     }
     RaftTermPersistentState t = term != null ? term
         : factory.createRaftTermPersistentStateBuilder().setTerm(0).setVotedFor(null).build();
-    return new RestoredRaftState(endpoint, initialMembers, t, snapshot, entries());
+    return RestoredVoting.reconcile(
+        new RestoredRaftState(endpoint, initialMembers, t, snapshot, entries()), factory);
   }
 }

@@ -1,0 +1,101 @@
+package io.keel.recovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.microraft.RaftConfig;
+import io.microraft.RaftEndpoint;
+import io.microraft.RaftNode;
+import io.microraft.executor.impl.DefaultRaftNodeExecutor;
+import io.microraft.model.RaftModelFactory;
+import io.microraft.model.impl.DefaultRaftModelFactory;
+import io.microraft.model.message.RaftMessage;
+import io.microraft.persistence.RestoredRaftState;
+import io.microraft.transport.Transport;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real MicroRaft group persisting through the write-ahead log, stopped and restored from the
+ * log alone: what a restarted node does for each of its groups.
+ */
+class RaftLogStoreTest {
+  private static final RaftConfig CONFIG = RaftConfig.newBuilder()
+      .setLeaderElectionTimeoutMillis(200).setLeaderHeartbeatPeriodSecs(1)
+      .setLeaderHeartbeatTimeoutSecs(2).build();
+  private static final Transport NOWHERE = new Transport() {
+    @Override
+    public void send(RaftEndpoint target, RaftMessage message) {
+      throw new AssertionError("a one-member group sends nothing, was " + message);
+    }
+
+    @Override
+    public boolean isReachable(RaftEndpoint target) {
+      return false;
+    }
+  };
+
+  @TempDir
+  Path dir;
+
+  private final RaftModelFactory factory = new DefaultRaftModelFactory();
+  private final RaftCodec codec = new RaftCodec(factory, NodeEndpoint::new,
+      Map.of((byte) 1, "new-term"));
+  private final RaftEndpoint a = new NodeEndpoint("a");
+
+  private RaftNode node(WriteAheadLog wal, BusTransportIT.Sum sum, RestoredRaftState restored) {
+    RaftNode.RaftNodeBuilder b = RaftNode.newBuilder().setGroupId(3).setConfig(CONFIG)
+        .setExecutor(new DefaultRaftNodeExecutor()).setTransport(NOWHERE).setStateMachine(sum)
+        .setStore(new RaftLogStore(wal, codec, 3)).setModelFactory(factory);
+    if (restored == null) {
+      b.setLocalEndpoint(a).setInitialGroupMembers(List.of(a));
+    } else {
+      b.setRestoredState(restored);
+    }
+    return b.build();
+  }
+
+  private static byte[] value(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+
+  @Test
+  void a_group_restored_from_the_log_has_every_committed_write() throws Exception {
+    WriteAheadLog wal = WriteAheadLog.open(dir, new WalOptions());
+    BusTransportIT.Sum before = new BusTransportIT.Sum();
+    RaftNode first = node(wal, before, null);
+    first.start().get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        a.equals(first.getTerm().getLeaderEndpoint()));
+    for (long i = 1; i <= 100; i++) {
+      first.replicate(value(i)).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(before.sum).isEqualTo(5050);
+    first.terminate().get(10, TimeUnit.SECONDS);
+    wal.close();
+
+    WriteAheadLog reopened = WriteAheadLog.open(dir, new WalOptions());
+    Map<Integer, GroupImage> images = RaftLogReplay.replay(reopened, codec, factory);
+    assertThat(images).containsOnlyKeys(3);
+    RestoredRaftState restored = images.get(3).restored();
+    assertThat(restored.getLocalEndpointPersistentState().getLocalEndpoint()).isEqualTo(a);
+    assertThat(restored.getLogEntries()).hasSizeGreaterThanOrEqualTo(100);
+
+    BusTransportIT.Sum after = new BusTransportIT.Sum();
+    RaftNode second = node(reopened, after, restored);
+    second.start().get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> after.sum == 5050);
+    second.replicate(value(1)).get(10, TimeUnit.SECONDS);
+    assertThat(after.sum).isEqualTo(5051);
+    assertThat(second.getTerm().getTerm()).isGreaterThan(restored.getTermPersistentState()
+        .getTerm());
+    second.terminate().get(10, TimeUnit.SECONDS);
+    reopened.close();
+  }
+}
