@@ -3,10 +3,13 @@ package io.keel;
 import io.keel.cluster.ClusterSetup;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
+import io.keel.recovery.RecoveryVerticle;
+import io.keel.recovery.WalOptions;
 import io.keel.routing.RoutingVerticle;
 import io.keel.status.StatusVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -95,10 +98,25 @@ public final class Keel {
       return Future.failedFuture(e);
     }
     HazelcastClusterManager manager = clusterManager(resolved);
-    return Vertx.builder().with(vertxOptions(resolved)).withClusterManager(manager)
-        .buildClustered()
-        .compose(vertx -> deploy(vertx, manager, resolved, true)
-            .recover(t -> vertx.close().transform(ar -> Future.failedFuture(t))));
+    Promise<Keel> result = Promise.promise();
+    Vertx.builder().with(vertxOptions(resolved)).withClusterManager(manager).buildClustered()
+        .onFailure(result::fail)
+        .onSuccess(vertx -> deploy(vertx, manager, resolved, true)
+            .onSuccess(result::complete)
+            .onFailure(t -> closeThenFail(vertx, t, result)));
+    return result.future();
+  }
+
+  /**
+   * Closes a Vert.x whose deployment failed, then fails {@code result}. The close is started
+   * off the Vert.x threads: a future made on one of its contexts would try to notify that
+   * context after it has shut down, and the failure would never arrive.
+   */
+  private static void closeThenFail(Vertx vertx, Throwable cause, Promise<Keel> result) {
+    Thread closer = new Thread(() -> vertx.close().onComplete(ar -> result.fail(cause)),
+        "keel-close-after-failed-start");
+    closer.setDaemon(true);
+    closer.start();
   }
 
   /**
@@ -133,7 +151,10 @@ public final class Keel {
     RoutingVerticle routingVerticle = new RoutingVerticle(options, manager, dir, options.getName());
     List<String> ids = new ArrayList<>();
     Routing routing = new Routing(vertx, routingVerticle, options);
-    StatusVerticle status = new StatusVerticle(options, routing);
+    RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
+        ? new RecoveryVerticle(options.getName(), dir.path(), new WalOptions()) : null;
+    StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
+        ? new JsonObject().put("phase", "none") : recovery.status());
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
         .compose(id -> {
           ids.add(id);
@@ -141,6 +162,13 @@ public final class Keel {
         })
         .compose(id -> {
           ids.add(id);
+          return recovery == null ? Future.succeededFuture(null)
+              : vertx.deployVerticle(recovery, new DeploymentOptions());
+        })
+        .compose(id -> {
+          if (id != null) {
+            ids.add(id);
+          }
           return options.getRole() == KeelOptions.Role.DATA
               ? routing.register(PING_SERVICE, r -> ping(options.getName(), r)) : Future.succeededFuture();
         })

@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
  * then the flags, each overriding the one before.
  *
  * <p>Exit codes: 0 after SIGTERM or SIGINT (the node leaves the cluster first), 2 for bad
- * configuration or a resource that cannot be had (a port in use, an unusable data directory),
- * 1 for anything else.
+ * configuration or a resource that cannot be had (a port in use, an unusable data directory, a
+ * corrupt write-ahead log), 1 for anything else.
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     sortOptions = false, usageHelpAutoWidth = true,
@@ -138,7 +138,8 @@ public final class KeelMain implements Callable<Integer> {
       Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.ExecutionException
           ? e.getCause() : e;
       System.err.println("keel: cannot start the node: " + describe(cause));
-      return cause instanceof IllegalArgumentException ? EXIT_CONFIG : 1;
+      return cause instanceof IllegalArgumentException
+          || cause instanceof io.keel.recovery.WalCorruptionException ? EXIT_CONFIG : 1;
     }
     String url = keel.dashboardUrl();
     System.out.println("Keel node " + keel.nodeName() + " ready"
@@ -209,7 +210,8 @@ public final class KeelMain implements Callable<Integer> {
 
   private static String describe(Throwable t) {
     String msg = t.getMessage();
-    if (t instanceof IllegalArgumentException || t instanceof IllegalStateException) {
+    if (t instanceof IllegalArgumentException || t instanceof IllegalStateException
+        || t instanceof io.keel.recovery.WalCorruptionException) {
       return firstLine(msg);
     }
     return t.getClass().getSimpleName() + (msg == null ? "" : ": " + firstLine(msg));

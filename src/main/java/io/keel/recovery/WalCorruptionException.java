@@ -10,12 +10,19 @@ import java.io.IOException;
 public final class WalCorruptionException extends IOException {
   private final String file;
   private final long offset;
+  private final String reason;
 
   /** A failure at {@code offset} of segment {@code file}; {@code reason} is a sentence. */
   public WalCorruptionException(String file, long offset, String reason) {
     super("write-ahead log corrupt at " + file + " offset " + offset + ": " + reason);
     this.file = file;
     this.offset = offset;
+    this.reason = reason;
+  }
+
+  /** The same failure, naming the segment by its full path under {@code dir}. */
+  public WalCorruptionException in(java.nio.file.Path dir) {
+    return new WalCorruptionException(dir.resolve(file).toString(), offset, reason);
   }
 
   /** The segment file's name. */

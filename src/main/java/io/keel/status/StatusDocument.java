@@ -11,9 +11,14 @@ import java.util.List;
 final class StatusDocument {
   private StatusDocument() {}
 
-  /** Whether the node can serve: it has an agreed table, and a data node is in it. */
-  static boolean ready(String node, KeelOptions.Role role, PartitionTable table) {
-    if (table.epoch() <= 0) {
+  /**
+   * Whether the node can serve: its log is replayed, it has an agreed table, and a data node is
+   * in it.
+   */
+  static boolean ready(String node, KeelOptions.Role role, PartitionTable table,
+      JsonObject recovery) {
+    String phase = recovery.getString("phase");
+    if (table.epoch() <= 0 || !("active".equals(phase) || "none".equals(phase))) {
       return false;
     }
     return role != KeelOptions.Role.DATA
@@ -21,7 +26,7 @@ final class StatusDocument {
   }
 
   static JsonObject build(String node, KeelOptions options, List<ClusterMember> members,
-      PartitionTable table, long startedAtMs, long nowMs) {
+      PartitionTable table, JsonObject recovery, long startedAtMs, long nowMs) {
     JsonArray memberArray = new JsonArray();
     for (ClusterMember m : members) {
       JsonObject j = m.toJson().put("self", m.name().equals(node));
@@ -46,13 +51,14 @@ final class StatusDocument {
         .put("node", node)
         .put("role", options.getRole().wire())
         .put("cluster", options.getClusterName())
-        .put("ready", ready(node, options.getRole(), table))
+        .put("ready", ready(node, options.getRole(), table, recovery))
         .put("uptimeMs", nowMs - startedAtMs)
         .put("members", memberArray)
         .put("epoch", table.epoch())
         .put("primaryCount", primaries)
         .put("partitions", partitions)
         .put("ring", ring)
+        .put("recovery", recovery)
         .put("locks", new JsonArray());
   }
 

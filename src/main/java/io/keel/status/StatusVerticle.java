@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class StatusVerticle extends VerticleBase {
 
   private final KeelOptions options;
   private final Routing routing;
+  private final Supplier<JsonObject> recovery;
   private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
   private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
   private final long startedAtMs = System.currentTimeMillis();
@@ -44,10 +46,15 @@ public final class StatusVerticle extends VerticleBase {
   private Buffer dashboard;
   private long slowDisconnects;
 
-  /** A status verticle showing {@code routing}'s node. */
-  public StatusVerticle(KeelOptions options, Routing routing) {
+  /**
+   * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
+   * {@code recovery} part of the status, whose {@code phase} must be {@code active} (or
+   * {@code none}, for nodes without a log) for the node to be ready.
+   */
+  public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery) {
     this.options = new KeelOptions(options);
     this.routing = routing;
+    this.recovery = recovery;
   }
 
   /** The HTTP port bound, or -1 when HTTP is off or not started. */
@@ -83,7 +90,8 @@ public final class StatusVerticle extends VerticleBase {
     router.get("/status").handler(rc -> json(rc, 200, document()));
     router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(rc -> {
-      boolean ready = StatusDocument.ready(routing.nodeName(), options.getRole(), routing.table());
+      boolean ready = StatusDocument.ready(routing.nodeName(), options.getRole(), routing.table(),
+          recovery.get());
       json(rc, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN")
           .put("epoch", routing.table().epoch()));
     });
@@ -137,7 +145,7 @@ public final class StatusVerticle extends VerticleBase {
 
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
-        startedAtMs, System.currentTimeMillis());
+        recovery.get(), startedAtMs, System.currentTimeMillis());
   }
 
   private static JsonObject error(Failure failure, String sentence) {

@@ -58,6 +58,9 @@ class StatusIT {
     assertThat(status.getJsonArray("partitions")).hasSize(a.routing().table().partitionCount());
     assertThat(status.getJsonArray("partitions").getJsonObject(0).getString("role"))
         .isEqualTo("primary");
+    JsonObject recovery = status.getJsonObject("recovery");
+    assertThat(recovery.getString("phase")).isEqualTo("active");
+    assertThat(recovery.getJsonObject("log").getLong("lastLsn")).isZero();
     assertThat(get(a, "/health/live", 200).getString("status")).isEqualTo("UP");
     assertThat(get(a, "/health/ready", 200).getString("status")).isEqualTo("UP");
     JsonObject viaBus = a.vertx().eventBus().<JsonObject>request(Addresses.STATUS,
