@@ -4,7 +4,6 @@ import io.keel.cluster.ClusterSetup;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
 import io.keel.recovery.RecoveryVerticle;
-import io.keel.recovery.WalOptions;
 import io.keel.routing.RoutingVerticle;
 import io.keel.status.StatusVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -152,7 +151,7 @@ public final class Keel {
     List<String> ids = new ArrayList<>();
     Routing routing = new Routing(vertx, routingVerticle, options);
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
-        ? new RecoveryVerticle(options.getName(), dir.path(), new WalOptions()) : null;
+        ? new RecoveryVerticle(options.getName(), dir.path(), options.getWal()) : null;
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
         ? new JsonObject().put("phase", "none") : recovery.status());
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())

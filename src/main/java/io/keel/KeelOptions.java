@@ -1,6 +1,7 @@
 package io.keel;
 
 import io.keel.bus.OptionsJson;
+import io.keel.recovery.WalOptions;
 import io.keel.routing.PlacementConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,7 @@ public class KeelOptions {
   private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
       "clusterHost", "clusterPort", "join", "busPort", "clusterName", "clusterConfig", "role",
       "weight", "partitions", "replicas", "vnodes", "loadFactor", "routeTimeoutMs",
-      "routeAttemptsMax", "reconcileIntervalMs");
+      "routeAttemptsMax", "reconcileIntervalMs", "wal");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;
@@ -79,6 +80,7 @@ public class KeelOptions {
   private long routeTimeoutMs = DEFAULT_ROUTE_TIMEOUT_MS;
   private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
+  private WalOptions wal = new WalOptions();
 
   /** All defaults. */
   public KeelOptions() {}
@@ -115,6 +117,7 @@ public class KeelOptions {
     setRouteTimeoutMs(r.longValue("routeTimeoutMs", DEFAULT_ROUTE_TIMEOUT_MS));
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
+    setWal(new WalOptions(r.object("wal")));
   }
 
   /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */
@@ -132,7 +135,7 @@ public class KeelOptions {
     return j.put("role", role.wire()).put("weight", weight).put("partitions", partitions)
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
-        .put("reconcileIntervalMs", reconcileIntervalMs);
+        .put("reconcileIntervalMs", reconcileIntervalMs).put("wal", wal.toJson());
   }
 
   /** The placement parameters these options describe. */
@@ -378,6 +381,16 @@ public class KeelOptions {
           "reconcileIntervalMs must be 10..60000, was " + reconcileIntervalMs);
     }
     this.reconcileIntervalMs = reconcileIntervalMs;
+    return this;
+  }
+
+  /** The write-ahead log's options (fsync policy, segment size, group commit). */
+  public WalOptions getWal() {
+    return new WalOptions(wal);
+  }
+
+  public KeelOptions setWal(WalOptions wal) {
+    this.wal = new WalOptions(Objects.requireNonNull(wal, "wal")).validate();
     return this;
   }
 

@@ -19,7 +19,9 @@ class KeelOptionsTest {
         .setClusterName("c").setClusterConfig("classpath:x.xml")
         .setRole(KeelOptions.Role.CLIENT).setWeight(3).setPartitions(64).setReplicas(2)
         .setVnodes(16).setLoadFactor(0.25).setRouteTimeoutMs(1234).setRouteAttemptsMax(3)
-        .setReconcileIntervalMs(250);
+        .setReconcileIntervalMs(250)
+        .setWal(new io.keel.recovery.WalOptions().setFsyncPolicy(
+            io.keel.recovery.WalOptions.FsyncPolicy.ALWAYS).setSegmentBytesMax(8 << 20));
     assertThat(new KeelOptions(o.toJson())).isEqualTo(o);
     assertThat(new KeelOptions(o)).isEqualTo(o);
     assertThat(new KeelOptions(new JsonObject())).isEqualTo(new KeelOptions());
@@ -47,6 +49,11 @@ class KeelOptionsTest {
         .hasMessageContaining("'partitions' must be a whole number");
     assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("join", 5)))
         .hasMessageContaining("'join' must be an array of strings");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("wal", "fast")))
+        .hasMessageContaining("'wal' must be an object");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("wal",
+        new JsonObject().put("fsync", "always"))))
+        .hasMessageContaining("unknown wal option key fsync");
     assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("role", "boss")))
         .hasMessageContaining("role must be data or client, was boss");
   }

@@ -98,6 +98,18 @@ public final class OptionsJson {
     return (Boolean) v;
   }
 
+  /** A nested object, or an empty one when the key is absent. */
+  public JsonObject object(String key) {
+    Object v = json.getValue(key);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject)) {
+      throw wrongType(key, "an object", v);
+    }
+    return (JsonObject) v;
+  }
+
   /** A list of strings: a JSON array of strings, or one comma-separated string. */
   public List<String> strings(String key, List<String> dflt) {
     Object v = json.getValue(key);

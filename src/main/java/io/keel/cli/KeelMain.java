@@ -89,6 +89,10 @@ public final class KeelMain implements Callable<Integer> {
       description = "Replica-set size (default: " + KeelOptions.DEFAULT_REPLICAS + ").")
   Integer replicas;
 
+  @Option(names = "--fsync-policy", paramLabel = "always|group|interval", description =
+      "When a write-ahead log append is acknowledged relative to fsync (default: group).")
+  String fsyncPolicy;
+
   /** Entry point of the jar. */
   public static void main(String[] args) {
     System.exit(run(args));
@@ -180,6 +184,10 @@ public final class KeelMain implements Callable<Integer> {
     putIfSet(json, "weight", weight);
     putIfSet(json, "partitions", partitions);
     putIfSet(json, "replicas", replicas);
+    if (fsyncPolicy != null) {
+      json.put("wal", json.getJsonObject("wal", new JsonObject()).copy()
+          .put("fsyncPolicy", fsyncPolicy));
+    }
     return new KeelOptions(json);
   }
 
