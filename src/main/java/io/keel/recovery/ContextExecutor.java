@@ -13,18 +13,17 @@ import java.util.concurrent.TimeUnit;
  * share a node's event loops. One executor serves every group on its context; all their tasks
  * run there, one at a time, which is the only concurrency guarantee MicroRaft asks for.
  *
- * <p>Implementation notes. A scheduled task's due time is rounded up to a grid of one eighth
- * of its delay (at least {@link #TICK_MS}, at most {@link #GRID_MS_MAX}), and every task due at
- * the same grid point runs in the same turn of the event loop. Idle groups' heartbeats (every
- * second) therefore fire together, and their messages leave together: the transport sends one
- * batch per destination per turn ({@link BusTransport}). A delay grows by at most an eighth,
- * which keeps randomized election timeouts random. No periodic timer runs: a grid point with
- * nothing due costs nothing.
+ * <p>Implementation notes. Tasks scheduled a whole number of seconds ahead (MicroRaft's
+ * heartbeat and leader-lease checks, whose periods are configured in seconds) are aligned on a
+ * grid of {@link #GRID_MS_MAX}: every such task due at the same grid point runs in the same turn
+ * of the event loop, so idle groups' heartbeats leave together and the transport sends them as
+ * one batch per destination ({@link BusTransport}). Every other delay is kept exact. Election
+ * timeouts are randomized in milliseconds, and aligning them would make nodes time out
+ * together and split their votes forever; that happened when all delays were aligned. No
+ * periodic timer runs: a grid point with nothing due costs nothing.
  */
 public final class ContextExecutor implements RaftNodeExecutor {
-  /** The granularity of scheduled tasks. */
-  public static final long TICK_MS = 10;
-  /** The coarsest grid, for long delays such as heartbeats. */
+  /** The grid that tasks due in whole seconds are aligned on. */
   public static final long GRID_MS_MAX = 125;
 
   private final Context context;
@@ -53,9 +52,9 @@ public final class ContextExecutor implements RaftNodeExecutor {
   @Override
   public void schedule(Runnable task, long delay, TimeUnit unit) {
     long ms = Math.max(0, unit.toMillis(delay));
-    long grid = Math.min(GRID_MS_MAX, Math.max(TICK_MS, ms / 8));
     long at = System.currentTimeMillis() + ms;
-    long dueMs = (at + grid - 1) / grid * grid;
+    long dueMs = ms > 0 && ms % 1000 == 0 ? (at + GRID_MS_MAX - 1) / GRID_MS_MAX * GRID_MS_MAX
+        : at;
     execute(() -> add(dueMs, task));
   }
 
