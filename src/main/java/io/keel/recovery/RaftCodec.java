@@ -80,6 +80,15 @@ public final class RaftCodec {
     this.singletons = Map.copyOf(singletons);
   }
 
+  /**
+   * The codec of Keel's groups: endpoints are {@link NodeEndpoint}s, and the one singleton
+   * operation is the partition state machines' new-term entry (tag 1, on disk: never change).
+   */
+  public static RaftCodec forKeel(RaftModelFactory factory) {
+    return new RaftCodec(factory, NodeEndpoint::new,
+        Map.of((byte) 1, PartitionStateMachineAdapter.NewTermOperation.INSTANCE));
+  }
+
   /** The tag that starts the encoding of {@code message}. */
   static byte tagOf(RaftMessage message) {
     if (message instanceof AppendEntriesRequest) {

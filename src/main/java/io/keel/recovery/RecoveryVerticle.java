@@ -46,25 +46,18 @@ public final class RecoveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     enter("replaying", new JsonObject());
-    RaftCodec codec = new RaftCodec(factory, NodeEndpoint::new,
-        Map.of((byte) 1, PartitionStateMachineAdapter.NewTermOperation.INSTANCE));
+    RaftLogReplay replay = new RaftLogReplay(RaftCodec.forKeel(factory), factory);
     long t0 = System.nanoTime();
     return context.executeBlocking(() -> {
-      WriteAheadLog opened;
       try {
-        opened = WriteAheadLog.open(logDir, walOptions);
+        // One pass: the scan that checks the log also rebuilds the groups.
+        return WriteAheadLog.open(logDir, walOptions, replay);
       } catch (WalCorruptionException e) {
         throw e.in(logDir);
       }
-      try {
-        return Map.entry(opened, RaftLogReplay.replay(opened, codec, factory));
-      } catch (Exception e) {
-        opened.close();
-        throw e;
-      }
-    }, false).map(result -> {
-      wal = result.getKey();
-      images = result.getValue();
+    }, false).map(opened -> {
+      wal = opened;
+      images = replay.images();
       groups = images.size();
       WriteAheadLog.Recovery r = wal.recovery();
       JsonObject cut = r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())

@@ -80,8 +80,9 @@ class RaftLogStoreTest {
     first.terminate().get(10, TimeUnit.SECONDS);
     wal.close();
 
-    WriteAheadLog reopened = WriteAheadLog.open(dir, new WalOptions());
-    Map<Integer, GroupImage> images = RaftLogReplay.replay(reopened, codec, factory);
+    RaftLogReplay replay = new RaftLogReplay(codec, factory);
+    WriteAheadLog reopened = WriteAheadLog.open(dir, new WalOptions(), replay);
+    Map<Integer, GroupImage> images = replay.images();
     assertThat(images).containsOnlyKeys(3);
     RestoredRaftState restored = images.get(3).restored();
     assertThat(restored.getLocalEndpointPersistentState().getLocalEndpoint()).isEqualTo(a);

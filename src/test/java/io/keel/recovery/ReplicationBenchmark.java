@@ -9,7 +9,6 @@ import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.microraft.statemachine.StateMachine;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -95,8 +93,7 @@ public final class ReplicationBenchmark {
         Path dir = Files.createTempDirectory("keel-bench-wal-");
         WriteAheadLog wal = WriteAheadLog.open(dir, new WalOptions());
         logs.add(wal);
-        RaftCodec codec = new RaftCodec(new DefaultRaftModelFactory(), NodeEndpoint::new,
-            Map.of((byte) 1, PartitionStateMachineAdapter.NewTermOperation.INSTANCE));
+        RaftCodec codec = RaftCodec.forKeel(new DefaultRaftModelFactory());
         // The store blocks on fsync: the group runs on a worker context, as it will in a node.
         Context ctx = home.home();
         BusTransport transport = new BusTransport(ctx, k.nodeName(), codec, n -> true);
