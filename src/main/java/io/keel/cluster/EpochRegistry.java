@@ -1,11 +1,14 @@
 package io.keel.cluster;
 
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -30,6 +33,10 @@ import java.util.function.Consumer;
 public final class EpochRegistry {
   static final String MAP = "keel.epoch";
   static final String KEY = "table";
+  /** Hazelcast's most synchronous backups: with fewer members, every member has the entry. */
+  private static final int BACKUPS = 6;
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(EpochRegistry.class);
   private static final int CAS_ATTEMPTS_MAX = 64;
 
   /** One stored pair. */
@@ -48,10 +55,25 @@ public final class EpochRegistry {
   private final IMap<String, String> map;
   private UUID listenerId;
 
-  /** A registry on {@code map}, answering on {@code context}. */
-  public EpochRegistry(Context context, IMap<String, String> map) {
+  EpochRegistry(Context context, IMap<String, String> map) {
     this.context = context;
     this.map = map;
+  }
+
+  /**
+   * The registry of the cluster {@code manager} belongs to, answering on {@code context}. Also
+   * asks Hazelcast to keep the entry on every member, for embedders whose own configuration
+   * lacks Keel's map settings; a conflicting setting of theirs wins. Blocks: call it on a worker
+   * thread.
+   */
+  public static EpochRegistry open(Context context, HazelcastClusterManager manager) {
+    HazelcastInstance hz = manager.getHazelcastInstance();
+    try {
+      hz.getConfig().addMapConfig(new MapConfig(MAP).setBackupCount(BACKUPS));
+    } catch (RuntimeException e) {
+      log.info("keeping the configured {} map settings: {}", MAP, e.getMessage());
+    }
+    return new EpochRegistry(context, hz.getMap(MAP));
   }
 
   /**

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Implementation notes. Tasks scheduled a whole number of seconds ahead (MicroRaft's
  * heartbeat and leader-lease checks, whose periods are configured in seconds) are aligned on a
- * grid of {@link #GRID_MS_MAX}: every such task due at the same grid point runs in the same turn
+ * grid of {@link #GRID_MS}: every such task due at the same grid point runs in the same turn
  * of the event loop, so idle groups' heartbeats leave together and the transport sends them as
  * one batch per destination ({@link BusTransport}). Every other delay is kept exact. Election
  * timeouts are randomized in milliseconds, and aligning them would make nodes time out
@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ContextExecutor implements RaftNodeExecutor {
   /** The grid that tasks due in whole seconds are aligned on. */
-  public static final long GRID_MS_MAX = 125;
+  public static final long GRID_MS = 125;
 
   private final Context context;
   // Tasks by the grid point (absolute ms) they are due at; touched only on the context.
@@ -53,7 +53,7 @@ public final class ContextExecutor implements RaftNodeExecutor {
   public void schedule(Runnable task, long delay, TimeUnit unit) {
     long ms = Math.max(0, unit.toMillis(delay));
     long at = System.currentTimeMillis() + ms;
-    long dueMs = ms > 0 && ms % 1000 == 0 ? (at + GRID_MS_MAX - 1) / GRID_MS_MAX * GRID_MS_MAX
+    long dueMs = ms > 0 && ms % 1000 == 0 ? (at + GRID_MS - 1) / GRID_MS * GRID_MS
         : at;
     execute(() -> add(dueMs, task));
   }

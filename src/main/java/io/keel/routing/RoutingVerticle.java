@@ -1,7 +1,5 @@
 package io.keel.routing;
 
-import com.hazelcast.config.MapConfig;
-import com.hazelcast.core.HazelcastInstance;
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
 import io.keel.bus.Failure;
@@ -70,33 +68,18 @@ public final class RoutingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    HazelcastInstance hz = manager.getHazelcastInstance();
     MessageConsumer<JsonObject> owner = vertx.eventBus().consumer(Addresses.RING_OWNER,
         this::answerOwner);
     return context.executeBlocking(() -> {
-      keepEpochEverywhere(hz);
+      registry = EpochRegistry.open(context, manager);
       return dataDir.readEpoch();
     }, false).compose(floor -> {
       epochFloor = floor;
-      registry = new EpochRegistry(context, hz.getMap("keel.epoch"));
       registry.watch(this::onRegistryEntry);
       membership = new Membership(context, manager, options.getReconcileIntervalMs(),
           this::onMembers);
       return Future.all(owner.completion(), membership.start());
     }).compose(v -> firstTable.future());
-  }
-
-  /**
-   * For embedders whose own Hazelcast configuration lacks it: keep the epoch entry on every
-   * member. A conflicting configuration of the user's wins, and is only logged.
-   */
-  private void keepEpochEverywhere(HazelcastInstance hz) {
-    try {
-      hz.getConfig().addMapConfig(new MapConfig("keel.epoch").setBackupCount(6));
-    } catch (RuntimeException e) {
-      log.info("node {}: keeping the configured keel.epoch map settings: {}", nodeName,
-          e.getMessage());
-    }
   }
 
   @Override
