@@ -3,6 +3,9 @@ package io.keel;
 import io.keel.cluster.ClusterSetup;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
+import io.keel.recovery.CounterMachine;
+import io.keel.recovery.CounterService;
+import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.RecoveryVerticle;
 import io.keel.routing.RoutingVerticle;
 import io.keel.status.StatusVerticle;
@@ -17,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,12 +45,17 @@ public final class Keel {
   private final KeelOptions options;
   private final Routing routing;
   private final StatusVerticle status;
+  private final CounterService counters;
+  private final RecoveryVerticle recovery;
   private final List<String> deployments;
   private final boolean ownsVertx;
 
   private Keel(Vertx vertx, KeelOptions options, Routing routing, StatusVerticle status,
-      List<String> deployments, boolean ownsVertx) {
+      CounterService counters, RecoveryVerticle recovery, List<String> deployments,
+      boolean ownsVertx) {
     this.vertx = vertx;
+    this.counters = counters;
+    this.recovery = recovery;
     this.options = options;
     this.routing = routing;
     this.status = status;
@@ -151,7 +160,9 @@ public final class Keel {
     List<String> ids = new ArrayList<>();
     Routing routing = new Routing(vertx, routingVerticle, options);
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
-        ? new RecoveryVerticle(options.getName(), dir.path(), options.getWal()) : null;
+        ? new RecoveryVerticle(options, dir, manager, routing, Map.of(CounterMachine.NAME,
+            CounterMachine::new)) : null;
+    CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
         ? new JsonObject().put("phase", "none") : recovery.status());
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
@@ -171,14 +182,17 @@ public final class Keel {
           return options.getRole() == KeelOptions.Role.DATA
               ? routing.register(PING_SERVICE, r -> ping(options.getName(), r)) : Future.succeededFuture();
         })
+        .compose(v -> counters.start(recovery == null ? null : recovery::groups))
         .map(v -> {
-          Keel keel = new Keel(vertx, options, routing, status, ids, ownsVertx);
+          Keel keel = new Keel(vertx, options, routing, status, counters, recovery, ids,
+              ownsVertx);
           log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
               options.getRole().wire(), routing.table().epoch(), routing.members().size(),
               keel.dashboardUrl());
           return keel;
         })
-        .recover(t -> undeployAll(vertx, ids).transform(ar -> Future.failedFuture(t)));
+        .recover(t -> counters.stop().eventually(() -> undeployAll(vertx, ids))
+            .transform(ar -> Future.failedFuture(t)));
   }
 
   private static Future<JsonObject> ping(String node, io.keel.routing.ShardRequest request) {
@@ -189,6 +203,14 @@ public final class Keel {
   /** The routing API: sharded services and key ownership. */
   public Routing routing() {
     return routing;
+  }
+
+  /**
+   * This data node's partition groups (null on a client node, and until they start): where
+   * replicated state machines commit their commands.
+   */
+  public PartitionGroups groups() {
+    return recovery == null ? null : recovery.groups();
   }
 
   /** This node's stable name. */
@@ -222,7 +244,7 @@ public final class Keel {
    * {@link #start} made it.
    */
   public Future<Void> close() {
-    Future<Void> undeployed = undeployAll(vertx, deployments);
+    Future<Void> undeployed = counters.stop().eventually(() -> undeployAll(vertx, deployments));
     return ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
   }
 

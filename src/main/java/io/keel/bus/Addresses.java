@@ -9,6 +9,13 @@ public final class Addresses {
   public static final String RING_OWNER = "keel.ring.owner";
   /** {@code {}} → the {@code GET /status} document of the node that answers. */
   public static final String STATUS = "keel.status";
+  /**
+   * {@code {key, delta?, requestId?, timeoutMs?}} → {@code {key, value, index}}: adds to a
+   * replicated counter (delta 1 by default); answered by every node.
+   */
+  public static final String COUNTER_ADD = "keel.counter.add";
+  /** {@code {key, stale?}} → {@code {key, value}}: reads a replicated counter. */
+  public static final String COUNTER_GET = "keel.counter.get";
   /** Node-local: cluster events (JSON with a {@code type}) for the status feed. */
   public static final String EVENTS = "keel.local.events";
 

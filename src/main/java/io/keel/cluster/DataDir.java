@@ -18,6 +18,8 @@ import java.util.HexFormat;
 public final class DataDir {
   static final String NAME_FILE = "node-name";
   static final String EPOCH_FILE = "epoch";
+  static final String CLUSTER_FILE = "cluster-id";
+  static final String BOOTSTRAP_FILE = "bootstrap-pending";
 
   private final Path dir;
 
@@ -90,6 +92,35 @@ public final class DataDir {
   /** Persists {@code epoch} (atomically replacing the previous one). */
   public void writeEpoch(long epoch) {
     writeString(dir.resolve(EPOCH_FILE), Long.toString(epoch));
+  }
+
+  /** The id of the cluster whose data this directory holds, or null before it joined one. */
+  public String readClusterId() {
+    return readString(dir.resolve(CLUSTER_FILE));
+  }
+
+  /** Persists the cluster id (atomically). */
+  public void writeClusterId(String id) {
+    writeString(dir.resolve(CLUSTER_FILE), id);
+  }
+
+  /** The id of a cluster this node began to bootstrap and has not finished, or null. */
+  public String readBootstrapPending() {
+    return readString(dir.resolve(BOOTSTRAP_FILE));
+  }
+
+  /** Marks the start of a bootstrap of cluster {@code id}. */
+  public void writeBootstrapPending(String id) {
+    writeString(dir.resolve(BOOTSTRAP_FILE), id);
+  }
+
+  /** Removes the bootstrap mark. */
+  public void clearBootstrapPending() {
+    try {
+      Files.deleteIfExists(dir.resolve(BOOTSTRAP_FILE));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir.resolve(BOOTSTRAP_FILE), e);
+    }
   }
 
   private static String readString(Path file) {

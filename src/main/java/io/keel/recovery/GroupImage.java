@@ -78,6 +78,9 @@ public final class GroupImage {
       case DELETE_SNAPSHOT_CHUNKS:
         pendingChunks.remove(((long[]) r.body())[0]);
         break;
+      case FORGET:
+        throw new IllegalArgumentException("group " + groupId + ": a FORGET record ends the"
+            + " image; the replay drops it rather than applying it");
       default:
         throw new IllegalStateException("unhandled kind " + r.kind());
     }

@@ -40,6 +40,10 @@ public final class RaftLogReplay implements Consumer<WalRecord> {
       throw new IllegalStateException("write-ahead log record " + r.lsn() + " is not a Raft"
           + " store record: " + e.getMessage(), e);
     }
+    if (s.kind() == StoreRecord.Kind.FORGET) {
+      images.remove(s.groupId());
+      return;
+    }
     images.computeIfAbsent(s.groupId(), g -> new GroupImage(g, factory)).apply(s);
   }
 

@@ -81,6 +81,15 @@ public final class RaftLogStore implements RaftStore {
     append(Kind.DELETE_SNAPSHOT_CHUNKS, new long[] {snapshotIndex, chunkCount});
   }
 
+  /**
+   * Records that this node's replica left the group, so that replay forgets the group's earlier
+   * records; waits until that is durable.
+   */
+  public void forget() throws IOException {
+    append(Kind.FORGET, null);
+    flush();
+  }
+
   /** Waits until every record this store appended is durable per the log's policy. */
   @Override
   public void flush() throws IOException {

@@ -1,6 +1,18 @@
 package io.keel.recovery;
 
+import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
+import io.keel.cluster.ClusterIdentity;
+import io.keel.cluster.DataDir;
+import io.keel.routing.Routing;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.vertx.core.Future;
@@ -12,35 +24,59 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens the node's write-ahead log at start and replays it: a torn tail is cut (and logged),
- * a corrupt record stops the node with the file and offset, and every Raft group's state is
- * rebuilt from its records. Phases ({@code replaying}, then {@code active}) go to the status
- * feed as {@code recovery-phase} events and to {@code /status}.
+ * Brings a data node's partitions back: opens the write-ahead log and replays it (a torn tail is
+ * cut and logged, a corrupt record stops the node with the file and offset), rebuilds every
+ * Raft group this node held from its records, settles which cluster the data belongs to
+ * ({@link ClusterIdentity}), restarts the groups, which catch up from their peers (entries, or a
+ * snapshot when behind beyond the retained log), and from then on runs them
+ * ({@link PartitionGroups}).
  *
- * <p>This is the first stage of recovery: the rebuilt groups are kept, ready for the partition
- * groups that will run on them; catching up from peers comes with those groups. All disk access
- * runs on worker threads.
+ * <p>Phases: {@code replaying}, then {@code catching-up} until every local replica has a leader
+ * and votes, then {@code active}; each partition's own phase changes too. Both go to the status
+ * feed as {@code recovery-phase} events and to {@code /status}. The node is ready once its
+ * groups run, catching up or active. All disk access runs on worker threads.
  */
 public final class RecoveryVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RecoveryVerticle.class);
   /** The log's directory under the node's data directory. */
   public static final String LOG_DIR = "wal";
+  private static final long DRIVE_INTERVAL_MS = 250;
+
+  /** Worker contexts the Raft groups run on. */
+  static final int HOSTS = 4;
 
   private final String nodeName;
+  private final DataDir dataDir;
   private final Path logDir;
   private final WalOptions walOptions;
+  private final KeelOptions options;
+  private final HazelcastClusterManager manager;
+  private final Routing routing;
+  private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
   private final RaftModelFactory factory = new DefaultRaftModelFactory();
   private volatile String phase = "starting";
   private volatile JsonObject logStatus = new JsonObject();
-  private volatile int groups;
+  private volatile String clusterId;
+  private volatile int restoredGroups;
   private WriteAheadLog wal;
-  private Map<Integer, GroupImage> images = Map.of();
+  private volatile PartitionGroups groups;
+  private final List<String> hostDeployments = new ArrayList<>();
+  private long phaseTimer = -1;
 
-  /** Recovery of node {@code nodeName} whose data directory is {@code dataDir}. */
-  public RecoveryVerticle(String nodeName, Path dataDir, WalOptions walOptions) {
-    this.nodeName = nodeName;
-    this.logDir = dataDir.resolve(LOG_DIR);
-    this.walOptions = new WalOptions(walOptions);
+  /**
+   * Recovery of data node {@code options.getName()} whose data directory is {@code dataDir},
+   * running the partition state machines {@code machines} (by name, the same on every node).
+   */
+  public RecoveryVerticle(KeelOptions options, DataDir dataDir, HazelcastClusterManager manager,
+      Routing routing, Map<String, Supplier<? extends PartitionStateMachine>> machines) {
+    this.options = new KeelOptions(options);
+    this.nodeName = options.getName();
+    this.dataDir = dataDir;
+    this.logDir = dataDir.path().resolve(LOG_DIR);
+    this.walOptions = new WalOptions(options.getWal());
+    this.manager = manager;
+    this.routing = routing;
+    this.machines = Map.copyOf(machines);
   }
 
   @Override
@@ -55,10 +91,10 @@ public final class RecoveryVerticle extends VerticleBase {
       } catch (WalCorruptionException e) {
         throw e.in(logDir);
       }
-    }, false).map(opened -> {
+    }, false).compose(opened -> {
       wal = opened;
-      images = replay.images();
-      groups = images.size();
+      Map<Integer, GroupImage> images = replay.images();
+      restoredGroups = images.size();
       WriteAheadLog.Recovery r = wal.recovery();
       JsonObject cut = r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())
           .put("offset", r.cutOffset()).put("bytes", r.bytesCut());
@@ -68,29 +104,106 @@ public final class RecoveryVerticle extends VerticleBase {
       log.info("node {}: write-ahead log {} replayed in {} ms: LSN {}..{}, {} group(s){}",
           nodeName, logDir, ms, r.firstLsn(), r.lastLsn(), groups,
           cut == null ? "" : ", torn tail of " + r.bytesCut() + " bytes cut");
-      enter("active", new JsonObject().put("replayMs", ms).put("groups", groups)
+      enter("catching-up", new JsonObject().put("replayMs", ms).put("groups", restoredGroups)
           .put("lastLsn", r.lastLsn()).put("cut", cut));
-      return null;
+      return startGroups(images);
     });
+  }
+
+  private Future<Void> startGroups(Map<Integer, GroupImage> images) {
+    return context.executeBlocking(() -> ClusterIdentity.of(manager).settle(dataDir,
+        dataDir.readClusterId()), false).compose(outcome -> {
+          clusterId = outcome.clusterId();
+          if (outcome.bootstrap()) {
+            log.info("node {}: bootstrapping cluster {} with {} partition groups", nodeName,
+                clusterId, options.getPartitions());
+          }
+          return deployHosts().compose(hosts -> {
+            PartitionGroups g = new PartitionGroups(context, nodeName, wal,
+                RaftCodec.forKeel(factory), factory, hosts, routing::table, name -> routing
+                    .members().stream().anyMatch(m -> m.name().equals(name)), machines,
+                PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
+            groups = g;
+            return g.start(images, outcome.bootstrap(), options.getPartitions(),
+                DRIVE_INTERVAL_MS);
+          }).compose(v -> outcome.bootstrap() ? context.executeBlocking(() -> {
+            ClusterIdentity.finishBootstrap(dataDir, outcome.clusterId());
+            return null;
+          }, false) : Future.succeededFuture());
+        }).onSuccess(v -> phaseTimer = vertx.setPeriodic(DRIVE_INTERVAL_MS, id -> {
+          PartitionGroups g = groups;
+          String next = g != null && g.allActive() ? "active" : "catching-up";
+          if (!next.equals(phase)) {
+            enter(next, new JsonObject().put("partitions", g == null ? 0 : g.partitions().size()));
+          }
+        })).mapEmpty();
+  }
+
+  /** Worker contexts for the groups: their stores wait for fsync, which no event loop may do. */
+  private Future<List<Context>> deployHosts() {
+    List<Context> hosts = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < HOSTS; i++) {
+      chain = chain.compose(v -> {
+        VerticleBase host = new VerticleBase() {
+          @Override
+          public Future<?> start() {
+            hosts.add(context);
+            return Future.succeededFuture();
+          }
+        };
+        return vertx.deployVerticle(host, new DeploymentOptions()
+            .setThreadingModel(ThreadingModel.WORKER)).map(id -> {
+              hostDeployments.add(id);
+              return null;
+            });
+      });
+    }
+    return chain.map(v -> hosts);
+  }
+
+  private void partitionEvent(JsonObject event) {
+    vertx.eventBus().publish(Addresses.EVENTS, event.put("type", "recovery-phase")
+        .put("node", nodeName));
   }
 
   @Override
   public Future<?> stop() {
+    if (phaseTimer >= 0) {
+      vertx.cancelTimer(phaseTimer);
+    }
+    PartitionGroups g = groups;
     WriteAheadLog w = wal;
-    return w == null ? Future.succeededFuture() : context.executeBlocking(() -> {
-      w.close();
-      return null;
-    }, false);
+    Future<Void> stopped = g == null ? Future.succeededFuture() : g.close();
+    return stopped.eventually(() -> w == null ? Future.succeededFuture()
+        : context.executeBlocking(() -> {
+          w.close();
+          return null;
+        }, false));
   }
 
-  /** Whether replay has finished. */
+  /** Whether the groups run (catching up or active): the node can serve. */
+  public boolean ready() {
+    return "catching-up".equals(phase) || "active".equals(phase);
+  }
+
+  /** Whether every local replica is active. */
   public boolean active() {
     return "active".equals(phase);
   }
 
+  /** This node's partition groups, or null before they start. */
+  public PartitionGroups groups() {
+    return groups;
+  }
+
   /** The {@code recovery} part of {@code /status}. */
   public JsonObject status() {
-    return new JsonObject().put("phase", phase).put("groups", groups).put("log", logStatus);
+    PartitionGroups g = groups;
+    return new JsonObject().put("phase", phase).put("cluster", clusterId)
+        .put("restoredGroups", restoredGroups).put("log", logStatus)
+        .put("phases", g == null ? new JsonObject() : g.phaseCounts())
+        .put("partitions", g == null ? new JsonArray() : g.status());
   }
 
   private void enter(String next, JsonObject fields) {

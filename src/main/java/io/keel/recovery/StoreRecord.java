@@ -41,7 +41,12 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
     /** {@code truncateLogEntriesUntil}: body is the {@code Long} last index removed. */
     TRUNCATE_UNTIL(7),
     /** {@code deleteSnapshotChunks}: body is a {@code long[]{snapshotIndex, chunkCount}}. */
-    DELETE_SNAPSHOT_CHUNKS(8);
+    DELETE_SNAPSHOT_CHUNKS(8),
+    /**
+     * Not a MicroRaft call: this node's replica left the group (it was removed, or replaced by a
+     * new incarnation); replay forgets every earlier record of the group. Body is null.
+     */
+    FORGET(9);
 
     final byte code;
 
@@ -100,6 +105,8 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
       case TRUNCATE_UNTIL:
         out.writeLong((Long) body);
         break;
+      case FORGET:
+        break;
       case DELETE_SNAPSHOT_CHUNKS: {
         long[] a = (long[]) body;
         out.writeLong(a[0]);
@@ -146,6 +153,8 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
         return in.readLong();
       case DELETE_SNAPSHOT_CHUNKS:
         return new long[] {in.readLong(), in.readLong()};
+      case FORGET:
+        return null;
       default:
         throw new IllegalStateException("unhandled kind " + kind);
     }

@@ -33,11 +33,14 @@ public final class Routing {
   private static final int KEY_LENGTH_MAX = 4096;
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
+  private static final String LEADER_MARK = "(leader:";
 
   private final Vertx vertx;
   private final RoutingVerticle verticle;
   private final KeelOptions options;
   private final Map<String, MessageConsumer<JsonObject>> services = new ConcurrentHashMap<>();
+  // The leader each partition's group last named or answered from (replicated services).
+  private final Map<Integer, String> leaders = new ConcurrentHashMap<>();
 
   /** The routing API over a deployed routing verticle. */
   public Routing(Vertx vertx, RoutingVerticle verticle, KeelOptions options) {
@@ -79,6 +82,20 @@ public final class Routing {
    * the caller's context. Only data nodes can serve: client nodes own no partitions.
    */
   public Future<Void> register(String service, ShardHandler handler) {
+    return register(service, handler, false);
+  }
+
+  /**
+   * Serves a replicated {@code service} on this node: requests ({@link #requestLeader}) reach it
+   * on the node that leads the key's partition group, and the handler itself answers
+   * {@code NOT_OWNER} when this node does not lead it, naming the leader it knows as
+   * {@code (leader: name)} at the end of the message, so that the sender goes there next.
+   */
+  public Future<Void> registerLeader(String service, ShardHandler handler) {
+    return register(service, handler, true);
+  }
+
+  private Future<Void> register(String service, ShardHandler handler, boolean byLeader) {
     if (service == null || !service.matches(SERVICE_PATTERN)) {
       return Future.failedFuture(new IllegalArgumentException("service name must match "
           + SERVICE_PATTERN + ", was " + service));
@@ -88,7 +105,7 @@ public final class Routing {
           "node " + nodeName() + " has role " + options.getRole().wire() + " and owns no keys"));
     }
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(
-        Addresses.shard(service, nodeName()), msg -> serve(service, handler, msg));
+        Addresses.shard(service, nodeName()), msg -> serve(service, handler, msg, byLeader));
     if (services.putIfAbsent(service, consumer) != null) {
       consumer.unregister();
       return Future.failedFuture(new IllegalStateException(
@@ -114,6 +131,21 @@ public final class Routing {
    */
   public Future<JsonObject> request(String service, String key, JsonObject body,
       long timeoutMs) {
+    return start(service, key, body, timeoutMs, false);
+  }
+
+  /**
+   * Sends {@code body} to the replicated {@code service} ({@link #registerLeader}) on the leader
+   * of {@code key}'s partition group, from any node: first to the leader last seen (else the
+   * table's primary), following the leader a refusing node names.
+   */
+  public Future<JsonObject> requestLeader(String service, String key, JsonObject body,
+      long timeoutMs) {
+    return start(service, key, body, timeoutMs, true);
+  }
+
+  private Future<JsonObject> start(String service, String key, JsonObject body, long timeoutMs,
+      boolean byLeader) {
     if (service == null || !service.matches(SERVICE_PATTERN)) {
       return Future.failedFuture(Failure.BAD_REQUEST.exception(
           "service name must match " + SERVICE_PATTERN + ", was " + service));
@@ -127,27 +159,65 @@ public final class Routing {
           "timeoutMs must be positive, was " + timeoutMs));
     }
     long deadline = System.currentTimeMillis() + timeoutMs;
-    return attempt(service, key, body == null ? new JsonObject() : body, 1, deadline);
+    return attempt(service, key, body == null ? new JsonObject() : body, 1, deadline, byLeader);
   }
 
   private Future<JsonObject> attempt(String service, String key, JsonObject body, int n,
-      long deadline) {
+      long deadline, boolean byLeader) {
     PartitionTable t = verticle.table();
+    int p = t.partitionOf(key);
     String primary = t.primaryOf(key);
+    String target = byLeader ? leaders.getOrDefault(p, primary) : primary;
     long remaining = deadline - System.currentTimeMillis();
-    if (primary == null) {
-      return retry(service, key, body, n, deadline, Failure.UNAVAILABLE.exception(
-          "no data member owns partition " + t.partitionOf(key) + " at epoch " + t.epoch()));
+    if (target == null) {
+      return retry(service, key, body, n, deadline, byLeader, Failure.UNAVAILABLE.exception(
+          "no data member owns partition " + p + " at epoch " + t.epoch()));
     }
     JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch()).put("body", body);
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(Math.max(1, remaining));
-    return vertx.eventBus().<JsonObject>request(Addresses.shard(service, primary), msg, delivery)
-        .map(Message::body)
-        .recover(err -> retry(service, key, body, n, deadline, explain(err, service, primary)));
+    return vertx.eventBus().<JsonObject>request(Addresses.shard(service, target), msg, delivery)
+        .map(reply -> {
+          if (byLeader) {
+            leaders.put(p, target);
+          }
+          return reply.body();
+        })
+        .recover(err -> {
+          Throwable cause = explain(err, service, target);
+          if (byLeader) {
+            String named = namedLeader(cause);
+            if (named != null && !named.equals(target)) {
+              leaders.put(p, named);
+              // A redirect to a named leader goes at once, without backing off.
+              return n >= options.getRouteAttemptsMax() ? Future.failedFuture(cause)
+                  : attempt(service, key, body, n + 1, deadline, true);
+            }
+            leaders.remove(p, target);
+          }
+          return retry(service, key, body, n, deadline, byLeader, cause)
+              .recover(last -> Future.failedFuture(byLeader && Failure.NOT_OWNER.is(last)
+                  ? Failure.UNAVAILABLE.exception("no leader of partition " + p + " answered: "
+                      + last.getMessage()) : last));
+        });
+  }
+
+  /** The node a {@code NOT_OWNER} failure names as {@code (leader: name)}, or null. */
+  static String namedLeader(Throwable cause) {
+    if (!Failure.NOT_OWNER.is(cause) || cause.getMessage() == null) {
+      return null;
+    }
+    String m = cause.getMessage();
+    int at = m.lastIndexOf(LEADER_MARK);
+    int end = m.indexOf(')', at + 1);
+    if (at < 0 || end < 0) {
+      return null;
+    }
+    String name = m.substring(at + LEADER_MARK.length(), end).trim();
+    return name.isEmpty() || "unknown".equals(name) ? null : name;
   }
 
   private Future<JsonObject> retry(String service, String key, JsonObject body, int n,
-      long deadline, Throwable cause) {
+      long deadline, boolean byLeader, Throwable cause) {
     long backoff = Math.min(BACKOFF_MS_MAX, BACKOFF_MS_MIN << Math.min(n - 1, 10));
     boolean retryable = Failure.NOT_OWNER.is(cause) || Failure.UNAVAILABLE.is(cause);
     if (!retryable || n >= options.getRouteAttemptsMax()
@@ -156,7 +226,7 @@ public final class Routing {
     }
     Promise<Void> wait = Promise.promise();
     vertx.setTimer(backoff, id -> wait.complete());
-    return wait.future().compose(v -> attempt(service, key, body, n + 1, deadline));
+    return wait.future().compose(v -> attempt(service, key, body, n + 1, deadline, byLeader));
   }
 
   /** Turns event-bus failures into Keel failures naming the service and node. */
@@ -177,7 +247,8 @@ public final class Routing {
     return err;
   }
 
-  private void serve(String service, ShardHandler handler, Message<JsonObject> msg) {
+  private void serve(String service, ShardHandler handler, Message<JsonObject> msg,
+      boolean byLeader) {
     JsonObject m = msg.body();
     String key = m == null ? null : m.getString("key");
     if (key == null) {
@@ -187,12 +258,13 @@ public final class Routing {
     PartitionTable t = verticle.table();
     int p = t.partitionOf(key);
     long senderEpoch = m.getLong("epoch", 0L);
-    if (senderEpoch > t.epoch()) {
+    // A replicated service's handler decides itself: its group knows who leads the partition.
+    if (!byLeader && senderEpoch > t.epoch()) {
       Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is on epoch " + t.epoch()
           + ", older than the sender's " + senderEpoch + "; retry");
       return;
     }
-    if (!nodeName().equals(t.primary(p))) {
+    if (!byLeader && !nodeName().equals(t.primary(p))) {
       Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is not the primary of partition " + p
           + " at epoch " + t.epoch() + "; its primary is " + t.primary(p));
       return;

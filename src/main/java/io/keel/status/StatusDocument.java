@@ -6,23 +6,42 @@ import io.keel.routing.PartitionTable;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Builds the {@code GET /status} document from a node's current state. */
 final class StatusDocument {
   private StatusDocument() {}
 
   /**
-   * Whether the node can serve: its log is replayed, it has an agreed table, and a data node is
-   * in it.
+   * Whether the node can serve: its log is replayed and its groups run (each local replica active
+   * or catching up), it has an agreed table, and a data node is in it.
    */
   static boolean ready(String node, KeelOptions.Role role, PartitionTable table,
       JsonObject recovery) {
     String phase = recovery.getString("phase");
-    if (table.epoch() <= 0 || !("active".equals(phase) || "none".equals(phase))) {
+    if (table.epoch() <= 0 || !("active".equals(phase) || "catching-up".equals(phase)
+        || "none".equals(phase))) {
       return false;
     }
     return role != KeelOptions.Role.DATA
         || table.members().stream().anyMatch(m -> m.name().equals(node));
+  }
+
+  /**
+   * One partition this node holds or should hold: its place in the table ({@code primary},
+   * {@code replica}, or {@code leaving} when the table no longer lists this node) and, on a data
+   * node, its Raft replica's role, leader and phase ({@code pending} before the replica exists).
+   */
+  private static JsonObject partitionEntry(int p, int index, JsonObject replica) {
+    JsonObject e = new JsonObject().put("partition", p)
+        .put("role", index == 0 ? "primary" : index > 0 ? "replica" : "leaving");
+    if (replica == null) {
+      return e.put("phase", "pending");
+    }
+    return e.put("phase", replica.getString("phase")).put("raftRole", replica.getString("role"))
+        .put("leader", replica.getString("leader")).put("term", replica.getInteger("term"))
+        .put("members", replica.getJsonArray("members"));
   }
 
   static JsonObject build(String node, KeelOptions options, List<ClusterMember> members,
@@ -32,16 +51,24 @@ final class StatusDocument {
       JsonObject j = m.toJson().put("self", m.name().equals(node));
       memberArray.add(j);
     }
+    Map<Integer, JsonObject> held = new TreeMap<>();
+    for (Object o : recovery.getJsonArray("partitions", new JsonArray())) {
+      JsonObject r = (JsonObject) o;
+      held.put(r.getInteger("partition"), r);
+    }
     JsonArray partitions = new JsonArray();
     int primaries = 0;
     for (int p = 0; p < table.partitionCount(); p++) {
       List<String> replicas = table.replicas(p);
       int index = replicas.indexOf(node);
-      if (index >= 0) {
+      JsonObject replica = held.remove(p);
+      if (index >= 0 || replica != null) {
         primaries += index == 0 ? 1 : 0;
-        partitions.add(new JsonObject().put("partition", p)
-            .put("role", index == 0 ? "primary" : "replica").put("phase", "active"));
+        partitions.add(partitionEntry(p, index, replica));
       }
+    }
+    for (Map.Entry<Integer, JsonObject> e : held.entrySet()) {
+      partitions.add(partitionEntry(e.getKey(), -1, e.getValue()));
     }
     JsonObject ring = new JsonObject()
         .put("partitions", table.partitionCount())
@@ -58,8 +85,14 @@ final class StatusDocument {
         .put("primaryCount", primaries)
         .put("partitions", partitions)
         .put("ring", ring)
-        .put("recovery", recovery)
+        .put("recovery", withoutPartitions(recovery))
         .put("locks", new JsonArray());
+  }
+
+  private static JsonObject withoutPartitions(JsonObject recovery) {
+    JsonObject copy = recovery.copy();
+    copy.remove("partitions");
+    return copy;
   }
 
   /** The primary of each partition, by index: what the dashboard draws. */

@@ -1,0 +1,531 @@
+package io.keel.recovery;
+
+import io.keel.bus.Failure;
+import io.keel.routing.PartitionTable;
+import io.microraft.MembershipChangeMode;
+import io.microraft.QueryPolicy;
+import io.microraft.RaftConfig;
+import io.microraft.RaftEndpoint;
+import io.microraft.RaftNode;
+import io.microraft.RaftNodeStatus;
+import io.microraft.model.RaftModelFactory;
+import io.microraft.persistence.RestoredRaftState;
+import io.microraft.report.RaftGroupMembers;
+import io.microraft.report.RaftNodeReport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's replicas of the partitions' Raft groups: one MicroRaft node per partition it
+ * holds, all persisted in the node's one write-ahead log, all talking through one
+ * {@link BusTransport} per host context, all running on a few worker contexts (a group's store
+ * waits for fsync, which an event loop must never do).
+ *
+ * <p>How groups come to exist. The node that bootstraps a cluster creates every partition's
+ * group with itself as the only member. From then on, placement drives membership: the leader of
+ * each group compares the group with the replica set of the current partition table and takes
+ * the next {@link MembershipPlan} step, one at a time. To add a replica it first <em>invites</em>
+ * the node ({@code keel.raft.join.<node>}), which creates an empty replica under a fresh
+ * incarnation id ({@link NodeEndpoint#of}) with the group's initial member list; then the
+ * leader adds it as a learner, and promotes it once its log has reached the commit index. A
+ * replica whose group removed it terminates, and this node forgets it (a {@code FORGET} record,
+ * so that replay does not bring it back). A replica that was removed while its node was down
+ * comes back as a zombie nobody listens to; the next invitation for its partition replaces it.
+ *
+ * <p>When the group is what the table wants, its leader hands leadership to the table's primary
+ * of the partition once that replica is caught up, so that requests routed by the table reach
+ * the leader first.
+ *
+ * <p>Thread-safety: the replica map is concurrent; each Raft node runs on its own host context;
+ * the driver runs on the context that called {@link #start}.
+ */
+public final class PartitionGroups {
+  private static final Logger log = LoggerFactory.getLogger(PartitionGroups.class);
+  private static final String JOIN_PREFIX = "keel.raft.join.";
+  /** Membership steps in flight at once on this node, over all the groups it leads. */
+  private static final int CHANGES_IN_FLIGHT_MAX = 32;
+  private static final long INVITE_TIMEOUT_MS = 10_000;
+
+  /** The Raft settings of partition groups. */
+  public static final RaftConfig DEFAULT_CONFIG = RaftConfig.newBuilder()
+      .setLeaderElectionTimeoutMillis(750)
+      .setLeaderHeartbeatPeriodSecs(1)
+      .setLeaderHeartbeatTimeoutSecs(3)
+      .setCommitCountToTakeSnapshot(10_000)
+      // MicroRaft 0.7 never re-requests a snapshot chunk lost in transfer from a follower.
+      .setTransferSnapshotsFromFollowersEnabled(false)
+      .build();
+
+  /** One local replica. */
+  private static final class Replica {
+    final int partition;
+    final NodeEndpoint self;
+    final RaftNode raft;
+    final RaftLogStore store;
+    final Context host;
+    volatile String phase = "catching-up";
+    volatile boolean retiring;
+
+    Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store, Context host) {
+      this.partition = partition;
+      this.self = self;
+      this.raft = raft;
+      this.store = store;
+      this.host = host;
+    }
+
+    boolean leads() {
+      RaftEndpoint leader = raft.getTerm().getLeaderEndpoint();
+      return self.equals(leader) && raft.getStatus() == RaftNodeStatus.ACTIVE;
+    }
+  }
+
+  private final Context context;
+  private final String node;
+  private final WriteAheadLog wal;
+  private final RaftCodec codec;
+  private final RaftModelFactory factory;
+  private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
+  private final Supplier<PartitionTable> table;
+  private final RaftConfig config;
+  private final List<Context> hosts;
+  private final List<ContextExecutor> executors = new ArrayList<>();
+  private final List<BusTransport> transports = new ArrayList<>();
+  private final Consumer<JsonObject> events;
+  private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
+  private final Set<Integer> changing = ConcurrentHashMap.newKeySet();
+  private final AtomicLong incarnations = new AtomicLong();
+  private final String incarnationBase = Long.toString(System.currentTimeMillis(), 36);
+  private MessageConsumer<JsonObject> joinConsumer;
+  private long driveTimer = -1;
+  private volatile boolean closed;
+
+  /**
+   * Groups of node {@code node}.
+   *
+   * @param context the context the driver and the event-bus handlers run on
+   * @param hosts worker contexts the Raft nodes run on (partition {@code p} on host
+   *     {@code p % hosts.size()})
+   * @param reachable whether a node is a current member of the cluster
+   * @param machines the state machines of every partition, by name (the same on every node)
+   * @param events receives {@code recovery-phase} events of single partitions
+   */
+  public PartitionGroups(Context context, String node, WriteAheadLog wal, RaftCodec codec,
+      RaftModelFactory factory, List<Context> hosts, Supplier<PartitionTable> table,
+      Predicate<String> reachable, Map<String, Supplier<? extends PartitionStateMachine>> machines,
+      RaftConfig config, Consumer<JsonObject> events) {
+    if (hosts.isEmpty()) {
+      throw new IllegalArgumentException("partition groups need at least one host context");
+    }
+    this.context = context;
+    this.node = node;
+    this.wal = wal;
+    this.codec = codec;
+    this.factory = factory;
+    this.hosts = List.copyOf(hosts);
+    this.table = table;
+    this.machines = Map.copyOf(machines);
+    this.config = config;
+    this.events = events;
+    for (Context host : this.hosts) {
+      executors.add(new ContextExecutor(host));
+      transports.add(new BusTransport(host, node, codec, reachable));
+    }
+  }
+
+  /**
+   * Starts the replicas restored from the log ({@code images}), and, when this node bootstraps
+   * the cluster, creates the group of every partition below {@code partitions} that it does not
+   * hold yet; then listens for invitations and starts driving membership.
+   *
+   * @param driveIntervalMs how often the groups this node leads are compared with the table
+   */
+  public Future<Void> start(Map<Integer, GroupImage> images, boolean bootstrap, int partitions,
+      long driveIntervalMs) {
+    List<Future<?>> started = new ArrayList<>();
+    for (GroupImage image : images.values()) {
+      RestoredRaftState restored = image.restored();
+      if (restored != null) {
+        started.add(startReplica(image.groupId(),
+            (NodeEndpoint) restored.getLocalEndpointPersistentState().getLocalEndpoint(), null,
+            restored));
+      }
+    }
+    return Future.all(started).compose(v -> {
+      List<Future<?>> created = new ArrayList<>();
+      if (bootstrap) {
+        for (int p = 0; p < partitions; p++) {
+          if (!replicas.containsKey(p)) {
+            NodeEndpoint self = NodeEndpoint.of(node, nextIncarnation());
+            created.add(startReplica(p, self, List.of(self), null));
+          }
+        }
+      }
+      return Future.all(created);
+    }).compose(v -> transports.get(0).listen(g -> {
+      Replica r = replicas.get((Integer) g);
+      return r == null ? null : r.raft;
+    })).compose(v -> {
+      joinConsumer = context.owner().eventBus().consumer(JOIN_PREFIX + node, this::onInvite);
+      return joinConsumer.completion();
+    }).onSuccess(v -> driveTimer = context.owner().setPeriodic(driveIntervalMs,
+        id -> context.runOnContext(x -> drive()))).mapEmpty();
+  }
+
+  /** Terminates every local replica (their state stays in the log) and stops listening. */
+  public Future<Void> close() {
+    closed = true;
+    if (driveTimer >= 0) {
+      context.owner().cancelTimer(driveTimer);
+    }
+    List<Future<?>> done = new ArrayList<>();
+    for (Replica r : replicas.values()) {
+      done.add(Future.fromCompletionStage(r.raft.terminate(), context));
+    }
+    if (joinConsumer != null) {
+      done.add(joinConsumer.unregister());
+    }
+    done.add(transports.get(0).close());
+    return Future.join(done).mapEmpty();
+  }
+
+  /** The partitions this node holds a replica of. */
+  public Set<Integer> partitions() {
+    return Set.copyOf(replicas.keySet());
+  }
+
+  /** The leader of partition {@code p}'s group as this node knows it, or null. */
+  public String leaderOf(int p) {
+    Replica r = replicas.get(p);
+    RaftEndpoint leader = r == null ? null : r.raft.getTerm().getLeaderEndpoint();
+    return leader == null ? null : NodeEndpoint.nodeOf(String.valueOf(leader.getId()));
+  }
+
+  /** Whether every local replica is active (trivially so when this node holds none). */
+  public boolean allActive() {
+    return replicas.values().stream().allMatch(r -> "active".equals(r.phase));
+  }
+
+  /** How many local replicas are in each phase. */
+  public JsonObject phaseCounts() {
+    JsonObject counts = new JsonObject();
+    for (Replica r : replicas.values()) {
+      counts.put(r.phase, counts.getInteger(r.phase, 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Commits {@code command} through partition {@code p}'s group and answers the state machine's
+   * result. Fails with {@code NOT_OWNER} (naming the leader this node knows) when this replica
+   * is not the leader, and with {@code UNAVAILABLE} when the group cannot commit: nothing is
+   * acknowledged without a majority.
+   */
+  public Future<byte[]> propose(int p, byte[] command) {
+    Replica r = replicas.get(p);
+    if (refusal(r) != null) {
+      return Future.failedFuture(refuse(p, r));
+    }
+    CompletableFuture<byte[]> result = r.raft.<byte[]>replicate(command)
+        .thenApply(ordered -> ordered.getResult());
+    return Future.fromCompletionStage(result, context)
+        .recover(e -> Future.failedFuture(explain(p, e)));
+  }
+
+  /**
+   * Answers {@code query} from partition {@code p}'s state: linearizable on the leader (it
+   * confirms its leadership with a majority first), or, when {@code stale} is true, from this
+   * replica whatever its role.
+   */
+  public Future<byte[]> query(int p, byte[] query, boolean stale) {
+    Replica r = replicas.get(p);
+    if (r == null || (!stale && refusal(r) != null)) {
+      return Future.failedFuture(refuse(p, r));
+    }
+    QueryPolicy policy = stale ? QueryPolicy.EVENTUAL_CONSISTENCY : QueryPolicy.LINEARIZABLE;
+    CompletableFuture<byte[]> result = r.raft.<byte[]>query(
+        new PartitionStateMachineAdapter.Query(query), policy, Optional.empty(),
+        Optional.empty()).thenApply(ordered -> ordered.getResult());
+    return Future.fromCompletionStage(result, context)
+        .recover(e -> Future.failedFuture(explain(p, e)));
+  }
+
+  /** The {@code partitions} array of {@code /status}: one object per local replica. */
+  public JsonArray status() {
+    JsonArray out = new JsonArray();
+    for (Replica r : new TreeMap<>(replicas).values()) {
+      RaftEndpoint leader = r.raft.getTerm().getLeaderEndpoint();
+      RaftGroupMembers members = r.raft.getCommittedMembers();
+      String role = r.leads() ? "leader"
+          : members.getVotingMembers().contains(r.self) ? "follower" : "learner";
+      out.add(new JsonObject().put("partition", r.partition).put("replica", r.self.name())
+          .put("role", role).put("phase", r.phase).put("term", r.raft.getTerm().getTerm())
+          .put("leader", leader == null ? null : NodeEndpoint.nodeOf((String) leader.getId()))
+          .put("members", names(members.getMembers())));
+    }
+    return out;
+  }
+
+  private static Failure refusal(Replica r) {
+    if (r == null || r.retiring || !r.leads()) {
+      return Failure.NOT_OWNER;
+    }
+    return null;
+  }
+
+  /**
+   * Why this node does not take a request for partition {@code p}: {@code NOT_OWNER} naming the
+   * leader when it knows one, {@code UNAVAILABLE} when its replica knows none (an election is
+   * under way, or no majority of the replicas can be reached).
+   */
+  private Throwable refuse(int p, Replica r) {
+    String leader = leaderOf(p);
+    if (r != null && leader == null) {
+      return Failure.UNAVAILABLE.exception("partition " + p + " has no leader: an election is"
+          + " under way, or no majority of its replicas can be reached; nothing was written");
+    }
+    return Failure.NOT_OWNER.exception((r == null
+        ? "node " + node + " holds no replica of partition " + p
+        : "node " + node + " is not the leader of partition " + p)
+        + "; (leader: " + (leader == null || leader.equals(node) ? "unknown" : leader) + ")");
+  }
+
+  private Throwable explain(int p, Throwable e) {
+    Failure f = RaftFailures.classify(e);
+    Throwable cause = RaftFailures.unwrap(e);
+    if (f == Failure.NOT_OWNER) {
+      RaftEndpoint leader = RaftFailures.leader(e);
+      return f.exception("node " + node + " is no longer the leader of partition " + p
+          + "; (leader: " + (leader == null ? "unknown"
+              : NodeEndpoint.nodeOf(String.valueOf(leader.getId()))) + ")");
+    }
+    return f.exception("partition " + p + " cannot commit: " + cause.getClass().getSimpleName()
+        + (RaftFailures.indeterminate(e) ? " (the write may or may not have taken effect)"
+            : " (nothing was written)"));
+  }
+
+  private Future<Replica> startReplica(int p, NodeEndpoint self, List<RaftEndpoint> initial,
+      RestoredRaftState restored) {
+    int h = Math.floorMod(p, hosts.size());
+    RaftLogStore store = new RaftLogStore(wal, codec, p);
+    RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
+        .setExecutor(executors.get(h)).setTransport(transports.get(h)).setStore(store)
+        .setModelFactory(factory)
+        .setStateMachine(new PartitionStateMachineAdapter(new MachineSet(machines)));
+    if (restored != null) {
+      builder.setRestoredState(restored);
+    } else {
+      builder.setLocalEndpoint(self).setInitialGroupMembers(initial);
+    }
+    Replica r = new Replica(p, self, builder.build(), store, hosts.get(h));
+    replicas.put(p, r);
+    return Future.fromCompletionStage(r.raft.start(), context).map(x -> r);
+  }
+
+  private String nextIncarnation() {
+    return incarnationBase + "." + incarnations.incrementAndGet();
+  }
+
+  /**
+   * An invitation from partition {@code p}'s leader: {@code {partition, initial, members}}.
+   * Answers {@code {replica}}, the id of the replica the leader should add.
+   */
+  private void onInvite(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    Integer p = body == null ? null : body.getInteger("partition");
+    JsonArray initial = body == null ? null : body.getJsonArray("initial");
+    JsonArray members = body == null ? null : body.getJsonArray("members");
+    if (p == null || initial == null || members == null || closed) {
+      Failure.BAD_REQUEST.fail(msg, "an invitation needs partition, initial and members");
+      return;
+    }
+    Replica r = replicas.get(p);
+    if (r != null && !r.retiring) {
+      boolean member = members.contains(r.self.name());
+      boolean neverAdded = !r.raft.getCommittedMembers().getMembers().contains(r.self)
+          && !RaftNodeStatus.isTerminal(r.raft.getStatus());
+      if (member || neverAdded) {
+        msg.reply(new JsonObject().put("replica", r.self.name()));
+        return;
+      }
+    }
+    Future<Void> cleared = r == null ? Future.succeededFuture() : retire(r);
+    List<RaftEndpoint> endpoints = new ArrayList<>();
+    for (Object id : initial) {
+      endpoints.add(new NodeEndpoint((String) id));
+    }
+    cleared.compose(v -> startReplica(p, NodeEndpoint.of(node, nextIncarnation()), endpoints,
+        null)).onComplete(ar -> {
+          if (ar.succeeded()) {
+            log.info("node {}: joining partition {} as {}", node, p, ar.result().self);
+            msg.reply(new JsonObject().put("replica", ar.result().self.name()));
+          } else {
+            Failure.reply(msg, ar.cause());
+          }
+        });
+  }
+
+  /** Stops a replica that left its group and forgets it durably. */
+  private Future<Void> retire(Replica r) {
+    r.retiring = true;
+    return Future.fromCompletionStage(r.raft.terminate(), context).recover(e -> Future
+        .succeededFuture()).compose(x -> r.host.executeBlocking(() -> {
+          r.store.forget();
+          return null;
+        })).onSuccess(x -> {
+          replicas.remove(r.partition, r);
+          log.info("node {}: left partition {} (replica {})", node, r.partition, r.self);
+          events.accept(new JsonObject().put("partition", r.partition).put("phase", "left"));
+        }).mapEmpty();
+  }
+
+  /** One round: phases, retirements, and the next membership step of every group led here. */
+  private void drive() {
+    if (closed) {
+      return;
+    }
+    PartitionTable t = table.get();
+    for (Replica r : replicas.values()) {
+      if (r.retiring) {
+        continue;
+      }
+      if (RaftNodeStatus.isTerminal(r.raft.getStatus())) {
+        retire(r);
+        continue;
+      }
+      updatePhase(r);
+      if (r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX && r.partition < t
+          .partitionCount() && changing.add(r.partition)) {
+        step(r, t).onComplete(ar -> {
+          changing.remove(r.partition);
+          if (ar.failed()) {
+            log.debug("node {}: membership step of partition {} failed: {}", node, r.partition,
+                ar.cause().toString());
+          }
+        });
+      }
+    }
+  }
+
+  private void updatePhase(Replica r) {
+    RaftEndpoint leader = r.raft.getTerm().getLeaderEndpoint();
+    boolean voting = r.raft.getCommittedMembers().getVotingMembers().contains(r.self);
+    String next = leader != null && voting && r.raft.getStatus() == RaftNodeStatus.ACTIVE
+        ? "active" : "catching-up";
+    if (!next.equals(r.phase)) {
+      r.phase = next;
+      events.accept(new JsonObject().put("partition", r.partition).put("phase", next));
+    }
+  }
+
+  private Future<Void> step(Replica r, PartitionTable t) {
+    List<String> wanted = t.replicas(r.partition);
+    RaftGroupMembers committed = r.raft.getCommittedMembers();
+    if (wanted.isEmpty()
+        || committed.getLogIndex() != r.raft.getEffectiveMembers().getLogIndex()) {
+      return Future.succeededFuture(); // no table yet, or a change is still being committed
+    }
+    Map<String, RaftEndpoint> byNode = new TreeMap<>();
+    for (RaftEndpoint e : committed.getMembers()) {
+      byNode.put(NodeEndpoint.nodeOf((String) e.getId()), e);
+    }
+    List<String> voting = names(committed.getVotingMembers());
+    return Future.fromCompletionStage(r.raft.getReport(), context).compose(ordered -> {
+      RaftNodeReport report = ordered.getResult();
+      long commit = report.getLog().getCommitIndex();
+      Map<RaftEndpoint, Long> match = report.getLog().getFollowerMatchIndices();
+      List<String> caughtUp = new ArrayList<>();
+      for (Map.Entry<String, RaftEndpoint> e : byNode.entrySet()) {
+        if (match.getOrDefault(e.getValue(), 0L) >= commit) {
+          caughtUp.add(e.getKey());
+        }
+      }
+      MembershipPlan.Step s = MembershipPlan.next(node, byNode.keySet(), voting, wanted,
+          caughtUp);
+      long index = committed.getLogIndex();
+      switch (s.action()) {
+        case ADD_LEARNER:
+          return invite(s.node(), r, committed).compose(replica -> change(r, replica,
+              MembershipChangeMode.ADD_LEARNER, index));
+        case PROMOTE:
+          return change(r, byNode.get(s.node()), MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER,
+              index);
+        case REMOVE:
+          return change(r, byNode.get(s.node()), MembershipChangeMode.REMOVE_MEMBER, index);
+        case TRANSFER_LEADERSHIP:
+          return transfer(r, byNode.get(s.node()));
+        case NONE: {
+          String primary = t.primary(r.partition);
+          RaftEndpoint target = primary == null ? null : byNode.get(primary);
+          if (target != null && !primary.equals(node) && voting.contains(primary)
+              && caughtUp.contains(primary)) {
+            return transfer(r, target);
+          }
+          return Future.succeededFuture();
+        }
+        default:
+          return Future.succeededFuture();
+      }
+    });
+  }
+
+  private Future<RaftEndpoint> invite(String invitee, Replica r, RaftGroupMembers members) {
+    JsonObject invitation = new JsonObject().put("partition", r.partition)
+        .put("initial", ids(r.raft.getInitialMembers().getMembers()))
+        .put("members", ids(members.getMembers()));
+    return context.owner().eventBus().<JsonObject>request(JOIN_PREFIX + invitee, invitation,
+        new DeliveryOptions().setSendTimeout(INVITE_TIMEOUT_MS))
+        .map(reply -> new NodeEndpoint(reply.body().getString("replica")));
+  }
+
+  private Future<Void> change(Replica r, RaftEndpoint member, MembershipChangeMode mode,
+      long index) {
+    log.info("node {}: partition {}: {} {}", node, r.partition, mode, member);
+    return Future.fromCompletionStage(r.raft.changeMembership(member, mode, index), context)
+        .mapEmpty();
+  }
+
+  private Future<Void> transfer(Replica r, RaftEndpoint to) {
+    log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
+    Promise<Void> done = Promise.promise();
+    r.raft.transferLeadership(to).whenComplete((x, e) -> done.tryComplete());
+    return done.future();
+  }
+
+  private static List<String> names(Collection<RaftEndpoint> endpoints) {
+    List<String> out = new ArrayList<>();
+    for (RaftEndpoint e : endpoints) {
+      out.add(NodeEndpoint.nodeOf((String) e.getId()));
+    }
+    return out;
+  }
+
+  private static JsonArray ids(Collection<RaftEndpoint> endpoints) {
+    JsonArray out = new JsonArray();
+    for (RaftEndpoint e : endpoints) {
+      out.add((String) e.getId());
+    }
+    return out;
+  }
+}
