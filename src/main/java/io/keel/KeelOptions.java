@@ -1,6 +1,7 @@
 package io.keel;
 
 import io.keel.bus.OptionsJson;
+import io.keel.recovery.MembershipPlan;
 import io.keel.recovery.WalOptions;
 import io.keel.routing.PlacementConfig;
 import io.vertx.core.json.JsonArray;
@@ -311,8 +312,10 @@ public class KeelOptions {
   }
 
   public KeelOptions setReplicas(int replicas) {
-    if (replicas < 1 || replicas > 7) {
-      throw new IllegalArgumentException("replicas must be 1..7, was " + replicas);
+    if (replicas < 1 || replicas > MembershipPlan.REPLICAS_MAX) {
+      throw new IllegalArgumentException("replicas must be 1.." + MembershipPlan.REPLICAS_MAX
+          + ", was " + replicas + " (more replicas would need groups with an even number of"
+          + " voters, which MicroRaft 0.7 does not commit safely)");
     }
     this.replicas = replicas;
     return this;

@@ -65,7 +65,9 @@ class KeelOptionsTest {
     assertThatThrownBy(() -> new KeelOptions().setClusterPort(0))
         .hasMessage("clusterPort must be 1..65535, was 0");
     assertThatThrownBy(() -> new KeelOptions().setReplicas(0))
-        .hasMessage("replicas must be 1..7, was 0");
+        .hasMessageStartingWith("replicas must be 1..3, was 0");
+    assertThatThrownBy(() -> new KeelOptions().setReplicas(4))
+        .hasMessageStartingWith("replicas must be 1..3, was 4");
     assertThatThrownBy(() -> new KeelOptions().setJoin(List.of("nohost")))
         .hasMessage("join entries must be host:port, was 'nohost'");
     assertThatThrownBy(() -> new KeelOptions().setName("bad name"))

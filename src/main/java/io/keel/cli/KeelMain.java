@@ -86,7 +86,7 @@ public final class KeelMain implements Callable<Integer> {
   Integer partitions;
 
   @Option(names = "--replicas",
-      description = "Replica-set size (default: " + KeelOptions.DEFAULT_REPLICAS + ").")
+      description = "Replica-set size, 1..3 (default: " + KeelOptions.DEFAULT_REPLICAS + ").")
   Integer replicas;
 
   @Option(names = "--fsync-policy", paramLabel = "always|group|interval", description =

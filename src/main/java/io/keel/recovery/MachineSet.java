@@ -24,6 +24,8 @@ import java.util.function.Supplier;
  */
 public final class MachineSet implements PartitionStateMachine {
   private final TreeMap<String, PartitionStateMachine> machines = new TreeMap<>();
+  // Written by the group's thread, read by status.
+  private volatile long applied;
 
   /** A set of fresh machines, one per factory. */
   public MachineSet(Map<String, Supplier<? extends PartitionStateMachine>> factories) {
@@ -56,8 +58,14 @@ public final class MachineSet implements PartitionStateMachine {
     return n;
   }
 
+  /** The index of the last command applied or snapshot installed. */
+  public long appliedIndex() {
+    return applied;
+  }
+
   @Override
   public byte[] apply(long index, byte[] command) {
+    applied = index;
     int end = nameEnd(command);
     PartitionStateMachine m = end < 0 ? null : machines.get(name(command, end));
     return m == null ? new byte[0] : m.apply(index, Arrays.copyOfRange(command, end, command.length));
@@ -89,6 +97,7 @@ public final class MachineSet implements PartitionStateMachine {
 
   @Override
   public void installSnapshot(long index, byte[] snapshot) {
+    applied = index;
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
       int count = in.readInt();
       for (int i = 0; i < count; i++) {
@@ -107,6 +116,7 @@ public final class MachineSet implements PartitionStateMachine {
 
   @Override
   public void onNewTerm(long index) {
+    applied = index;
     machines.values().forEach(m -> m.onNewTerm(index));
   }
 

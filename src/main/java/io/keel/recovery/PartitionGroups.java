@@ -64,7 +64,7 @@ public final class PartitionGroups {
   private static final Logger log = LoggerFactory.getLogger(PartitionGroups.class);
   private static final String JOIN_PREFIX = "keel.raft.join.";
   /** Membership steps in flight at once on this node, over all the groups it leads. */
-  private static final int CHANGES_IN_FLIGHT_MAX = 32;
+  private static final int CHANGES_IN_FLIGHT_MAX = 64;
   private static final long INVITE_TIMEOUT_MS = 10_000;
 
   /** The Raft settings of partition groups. */
@@ -72,7 +72,8 @@ public final class PartitionGroups {
       .setLeaderElectionTimeoutMillis(750)
       .setLeaderHeartbeatPeriodSecs(1)
       .setLeaderHeartbeatTimeoutSecs(3)
-      .setCommitCountToTakeSnapshot(10_000)
+      // Bounds what a restart re-applies after replay (a partition's state is small).
+      .setCommitCountToTakeSnapshot(1_000)
       // MicroRaft 0.7 never re-requests a snapshot chunk lost in transfer from a follower.
       .setTransferSnapshotsFromFollowersEnabled(false)
       .build();
@@ -83,15 +84,18 @@ public final class PartitionGroups {
     final NodeEndpoint self;
     final RaftNode raft;
     final RaftLogStore store;
+    final MachineSet machine;
     final Context host;
     volatile String phase = "catching-up";
     volatile boolean retiring;
 
-    Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store, Context host) {
+    Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
+        MachineSet machine, Context host) {
       this.partition = partition;
       this.self = self;
       this.raft = raft;
       this.store = store;
+      this.machine = machine;
       this.host = host;
     }
 
@@ -281,6 +285,7 @@ public final class PartitionGroups {
           : members.getVotingMembers().contains(r.self) ? "follower" : "learner";
       out.add(new JsonObject().put("partition", r.partition).put("replica", r.self.name())
           .put("role", role).put("phase", r.phase).put("term", r.raft.getTerm().getTerm())
+          .put("applied", r.machine.appliedIndex())
           .put("leader", leader == null ? null : NodeEndpoint.nodeOf((String) leader.getId()))
           .put("members", names(members.getMembers())));
     }
@@ -329,16 +334,16 @@ public final class PartitionGroups {
       RestoredRaftState restored) {
     int h = Math.floorMod(p, hosts.size());
     RaftLogStore store = new RaftLogStore(wal, codec, p);
+    MachineSet machine = new MachineSet(machines);
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
         .setExecutor(executors.get(h)).setTransport(transports.get(h)).setStore(store)
-        .setModelFactory(factory)
-        .setStateMachine(new PartitionStateMachineAdapter(new MachineSet(machines)));
+        .setModelFactory(factory).setStateMachine(new PartitionStateMachineAdapter(machine));
     if (restored != null) {
       builder.setRestoredState(restored);
     } else {
       builder.setLocalEndpoint(self).setInitialGroupMembers(initial);
     }
-    Replica r = new Replica(p, self, builder.build(), store, hosts.get(h));
+    Replica r = new Replica(p, self, builder.build(), store, machine, hosts.get(h));
     replicas.put(p, r);
     return Future.fromCompletionStage(r.raft.start(), context).map(x -> r);
   }
@@ -415,17 +420,33 @@ public final class PartitionGroups {
         continue;
       }
       updatePhase(r);
-      if (r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX && r.partition < t
-          .partitionCount() && changing.add(r.partition)) {
-        step(r, t).onComplete(ar -> {
-          changing.remove(r.partition);
-          if (ar.failed()) {
-            log.debug("node {}: membership step of partition {} failed: {}", node, r.partition,
-                ar.cause().toString());
-          }
-        });
+      if (changing.size() < CHANGES_IN_FLIGHT_MAX && changing.add(r.partition)) {
+        walk(r);
       }
     }
+  }
+
+  /**
+   * Takes membership steps for {@code r}'s group while this replica leads it and each step
+   * succeeds, then lets the next round look again. The caller marked it as changing.
+   */
+  private void walk(Replica r) {
+    PartitionTable t = table.get();
+    if (closed || r.retiring || !r.leads() || r.partition >= t.partitionCount()) {
+      changing.remove(r.partition);
+      return;
+    }
+    step(r, t).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        walk(r);
+        return;
+      }
+      changing.remove(r.partition);
+      if (ar.failed()) {
+        log.debug("node {}: membership step of partition {} failed: {}", node, r.partition,
+            ar.cause().toString());
+      }
+    });
   }
 
   private void updatePhase(Replica r) {
@@ -439,12 +460,13 @@ public final class PartitionGroups {
     }
   }
 
-  private Future<Void> step(Replica r, PartitionTable t) {
+  /** The next step toward the table for a group this node leads; true if it took one. */
+  private Future<Boolean> step(Replica r, PartitionTable t) {
     List<String> wanted = t.replicas(r.partition);
     RaftGroupMembers committed = r.raft.getCommittedMembers();
     if (wanted.isEmpty()
         || committed.getLogIndex() != r.raft.getEffectiveMembers().getLogIndex()) {
-      return Future.succeededFuture(); // no table yet, or a change is still being committed
+      return Future.succeededFuture(false); // no table yet, or a change is being committed
     }
     Map<String, RaftEndpoint> byNode = new TreeMap<>();
     for (RaftEndpoint e : committed.getMembers()) {
@@ -457,7 +479,7 @@ public final class PartitionGroups {
       Map<RaftEndpoint, Long> match = report.getLog().getFollowerMatchIndices();
       List<String> caughtUp = new ArrayList<>();
       for (Map.Entry<String, RaftEndpoint> e : byNode.entrySet()) {
-        if (match.getOrDefault(e.getValue(), 0L) >= commit) {
+        if (e.getKey().equals(node) || match.getOrDefault(e.getValue(), 0L) >= commit) {
           caughtUp.add(e.getKey());
         }
       }
@@ -482,10 +504,10 @@ public final class PartitionGroups {
               && caughtUp.contains(primary)) {
             return transfer(r, target);
           }
-          return Future.succeededFuture();
+          return Future.succeededFuture(false);
         }
         default:
-          return Future.succeededFuture();
+          return Future.succeededFuture(false);
       }
     });
   }
@@ -499,17 +521,18 @@ public final class PartitionGroups {
         .map(reply -> new NodeEndpoint(reply.body().getString("replica")));
   }
 
-  private Future<Void> change(Replica r, RaftEndpoint member, MembershipChangeMode mode,
+  private Future<Boolean> change(Replica r, RaftEndpoint member, MembershipChangeMode mode,
       long index) {
     log.info("node {}: partition {}: {} {}", node, r.partition, mode, member);
     return Future.fromCompletionStage(r.raft.changeMembership(member, mode, index), context)
-        .mapEmpty();
+        .map(true);
   }
 
-  private Future<Void> transfer(Replica r, RaftEndpoint to) {
+  /** Hands leadership over; the walk ends there, since this replica no longer leads. */
+  private Future<Boolean> transfer(Replica r, RaftEndpoint to) {
     log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
-    Promise<Void> done = Promise.promise();
-    r.raft.transferLeadership(to).whenComplete((x, e) -> done.tryComplete());
+    Promise<Boolean> done = Promise.promise();
+    r.raft.transferLeadership(to).whenComplete((x, e) -> done.tryComplete(false));
     return done.future();
   }
 

@@ -102,11 +102,13 @@ public final class RecoveryVerticle extends VerticleBase {
           .put("lastLsn", r.lastLsn()).put("segments", r.segments()).put("cut", cut);
       long ms = (System.nanoTime() - t0) / 1_000_000;
       log.info("node {}: write-ahead log {} replayed in {} ms: LSN {}..{}, {} group(s){}",
-          nodeName, logDir, ms, r.firstLsn(), r.lastLsn(), groups,
+          nodeName, logDir, ms, r.firstLsn(), r.lastLsn(), restoredGroups,
           cut == null ? "" : ", torn tail of " + r.bytesCut() + " bytes cut");
-      enter("catching-up", new JsonObject().put("replayMs", ms).put("groups", restoredGroups)
-          .put("lastLsn", r.lastLsn()).put("cut", cut));
-      return startGroups(images);
+      JsonObject replayed = new JsonObject().put("replayMs", ms).put("groups", restoredGroups)
+          .put("lastLsn", r.lastLsn()).put("cut", cut);
+      // Ready (catching up) only once the groups run and can answer.
+      return startGroups(images).onSuccess(v -> enter("catching-up", replayed.put("startMs",
+          (System.nanoTime() - t0) / 1_000_000)));
     });
   }
 

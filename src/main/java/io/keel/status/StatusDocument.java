@@ -41,6 +41,7 @@ final class StatusDocument {
     }
     return e.put("phase", replica.getString("phase")).put("raftRole", replica.getString("role"))
         .put("leader", replica.getString("leader")).put("term", replica.getInteger("term"))
+        .put("applied", replica.getLong("applied"))
         .put("members", replica.getJsonArray("members"));
   }
 

@@ -48,8 +48,9 @@ public final class StatusVerticle extends VerticleBase {
 
   /**
    * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
-   * {@code recovery} part of the status, whose {@code phase} must be {@code active} (or
-   * {@code none}, for nodes without a log) for the node to be ready.
+   * {@code recovery} part of the status, whose {@code phase} must be {@code catching-up} or
+   * {@code active} (its groups run), or {@code none} (nodes without a log), for the node to be
+   * ready.
    */
   public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery) {
     this.options = new KeelOptions(options);

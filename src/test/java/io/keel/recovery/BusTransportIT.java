@@ -76,12 +76,12 @@ class BusTransportIT {
       ContextExecutor executor = new ContextExecutor(ctx);
       RaftCodec codec = new RaftCodec(new DefaultRaftModelFactory(), NodeEndpoint::new,
           Map.of((byte) 1, NEW_TERM));
-      transport = new BusTransport(ctx, keel.nodeName(), codec, name -> keel.routing()
-          .members().stream().anyMatch(m -> m.name().equals(name)));
+      transport = new BusTransport(ctx, member(keel), codec, name -> keel.routing()
+          .members().stream().anyMatch(m -> member(m.name()).equals(name)));
       for (int g = 0; g < GROUPS; g++) {
         Sum sum = new Sum();
         RaftNode node = RaftNode.newBuilder().setGroupId(g)
-            .setLocalEndpoint(new NodeEndpoint(keel.nodeName())).setInitialGroupMembers(members)
+            .setLocalEndpoint(new NodeEndpoint(member(keel))).setInitialGroupMembers(members)
             .setConfig(CONFIG).setExecutor(executor).setTransport(transport)
             .setStateMachine(sum).build();
         groups.put(g, node);
@@ -96,6 +96,18 @@ class BusTransportIT {
     }
   }
 
+  /**
+   * The transport name of this test's groups on a node: the node's own partition groups already
+   * listen under the node's name.
+   */
+  private static String member(Keel keel) {
+    return member(keel.nodeName());
+  }
+
+  private static String member(String node) {
+    return node + "-bt";
+  }
+
   private static byte[] value(long v) {
     return ByteBuffer.allocate(8).putLong(v).array();
   }
@@ -103,10 +115,11 @@ class BusTransportIT {
   @Test
   void groups_elect_leaders_replicate_and_survive_a_lost_member() throws Exception {
     try (InJvmCluster cluster = new InJvmCluster(3)) {
-      List<Keel> nodes = List.of(cluster.start("a"), cluster.start("b"), cluster.start("c"));
+      List<Keel> nodes = List.of(cluster.start("a", o -> o.setPartitions(8)),
+          cluster.start("b", o -> o.setPartitions(8)), cluster.start("c", o -> o.setPartitions(8)));
       await().atMost(Duration.ofSeconds(30)).until(() ->
           nodes.stream().allMatch(k -> k.routing().members().size() == 3));
-      List<RaftEndpoint> members = nodes.stream().map(k -> new NodeEndpoint(k.nodeName()))
+      List<RaftEndpoint> members = nodes.stream().map(k -> new NodeEndpoint(member(k)))
           .collect(Collectors.toList());
       List<Replica> replicas = new ArrayList<>();
       for (Keel k : nodes) {
@@ -140,7 +153,7 @@ class BusTransportIT {
         assertThat(batches).as("batches for %d messages", messages).isLessThan(messages / 4);
 
         // Lose the member that leads group 0: a new leader takes over and writes commit.
-        Keel victim = nodes.stream().filter(k -> k.nodeName().equals(
+        Keel victim = nodes.stream().filter(k -> member(k).equals(
             String.valueOf(leaders(replicas).get(0).getLocalEndpoint().getId()))).findFirst()
             .orElseThrow();
         Replica victimReplica = replicas.stream().filter(r -> r.keel == victim).findFirst()

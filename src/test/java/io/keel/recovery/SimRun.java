@@ -57,6 +57,17 @@ final class SimRun {
    */
   static String run(long seed, long steps, boolean lyingDisks, boolean reconfigure,
       boolean rawVotingFlag) {
+    return run(seed, steps, lyingDisks, reconfigure, rawVotingFlag, false);
+  }
+
+  /**
+   * As {@link #run(long, long, boolean, boolean, boolean)}; with {@code evenVoterCounts}, the
+   * membership changes follow {@link MembershipPlan} as is, through 4 voters (3, 4, 3), as they
+   * did before {@link SimReconfig} learnt to avoid even voter counts; seeds found then replay
+   * only so.
+   */
+  static String run(long seed, long steps, boolean lyingDisks, boolean reconfigure,
+      boolean rawVotingFlag, boolean evenVoterCounts) {
     SimCluster cluster = reconfigure ? new SimCluster(seed, 3, 2, SimCluster.config())
         : new SimCluster(seed, (seed & 1) == 0 ? 3 : 5);
     cluster.rawVotingFlag = rawVotingFlag;
@@ -64,6 +75,7 @@ final class SimRun {
         : null;
     if (reconfig != null) {
       reconfig.useLearners = !Boolean.getBoolean("keel.sim.noLearners");
+      reconfig.allowEvenVoterCount = evenVoterCounts;
     }
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
