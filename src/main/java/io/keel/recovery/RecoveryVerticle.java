@@ -6,8 +6,7 @@ import io.keel.cluster.ClusterIdentity;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.ThreadingModel;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
@@ -60,7 +59,6 @@ public final class RecoveryVerticle extends VerticleBase {
   private volatile int restoredGroups;
   private WriteAheadLog wal;
   private volatile PartitionGroups groups;
-  private final List<String> hostDeployments = new ArrayList<>();
   private long phaseTimer = -1;
 
   /**
@@ -141,27 +139,18 @@ public final class RecoveryVerticle extends VerticleBase {
         })).mapEmpty();
   }
 
-  /** Worker contexts for the groups: their stores wait for fsync, which no event loop may do. */
+  /**
+   * Worker contexts for the groups: their stores wait for fsync, which no event loop may do.
+   * They are made directly rather than by deploying worker verticles, which would be this
+   * verticle's children and be undeployed before its {@link #stop}: the groups must still run
+   * there while they terminate.
+   */
   private Future<List<Context>> deployHosts() {
     List<Context> hosts = new ArrayList<>();
-    Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < HOSTS; i++) {
-      chain = chain.compose(v -> {
-        VerticleBase host = new VerticleBase() {
-          @Override
-          public Future<?> start() {
-            hosts.add(context);
-            return Future.succeededFuture();
-          }
-        };
-        return vertx.deployVerticle(host, new DeploymentOptions()
-            .setThreadingModel(ThreadingModel.WORKER)).map(id -> {
-              hostDeployments.add(id);
-              return null;
-            });
-      });
+      hosts.add(((VertxInternal) vertx).createWorkerContext());
     }
-    return chain.map(v -> hosts);
+    return Future.succeededFuture(hosts);
   }
 
   private void partitionEvent(JsonObject event) {
