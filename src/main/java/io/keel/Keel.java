@@ -5,6 +5,7 @@ import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
 import io.keel.recovery.CounterMachine;
 import io.keel.recovery.CounterService;
+import io.keel.recovery.GroupHosts;
 import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.RecoveryVerticle;
 import io.keel.routing.RoutingVerticle;
@@ -159,9 +160,10 @@ public final class Keel {
     RoutingVerticle routingVerticle = new RoutingVerticle(options, manager, dir, options.getName());
     List<String> ids = new ArrayList<>();
     Routing routing = new Routing(vertx, routingVerticle, options);
+    GroupHosts hosts = new GroupHosts();
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
-        ? new RecoveryVerticle(options, dir, manager, routing, Map.of(CounterMachine.NAME,
-            CounterMachine::new)) : null;
+        ? new RecoveryVerticle(options, dir, manager, routing, hosts,
+            Map.of(CounterMachine.NAME, CounterMachine::new)) : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
         ? new JsonObject().put("phase", "none") : recovery.status());
@@ -172,8 +174,12 @@ public final class Keel {
         })
         .compose(id -> {
           ids.add(id);
-          return recovery == null ? Future.succeededFuture(null)
-              : vertx.deployVerticle(recovery, new DeploymentOptions());
+          // The group hosts first and beside recovery: undeployed after it, in reverse order.
+          return recovery == null ? Future.succeededFuture(null) : hosts.deploy(vertx)
+              .compose(hostsId -> {
+                ids.add(hostsId);
+                return vertx.deployVerticle(recovery, new DeploymentOptions());
+              });
         })
         .compose(id -> {
           if (id != null) {

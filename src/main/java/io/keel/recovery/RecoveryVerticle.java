@@ -5,20 +5,18 @@ import io.keel.bus.Addresses;
 import io.keel.cluster.ClusterIdentity;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
-import io.vertx.core.Context;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.json.JsonArray;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Supplier;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.impl.DefaultRaftModelFactory;
+import io.microraft.persistence.RestoredRaftState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +39,6 @@ public final class RecoveryVerticle extends VerticleBase {
   public static final String LOG_DIR = "wal";
   private static final long DRIVE_INTERVAL_MS = 250;
 
-  /** Worker contexts the Raft groups run on. */
-  static final int HOSTS = 4;
-
   private final String nodeName;
   private final DataDir dataDir;
   private final Path logDir;
@@ -52,6 +47,7 @@ public final class RecoveryVerticle extends VerticleBase {
   private final HazelcastClusterManager manager;
   private final Routing routing;
   private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
+  private final GroupHosts hosts;
   private final RaftModelFactory factory = new DefaultRaftModelFactory();
   private volatile String phase = "starting";
   private volatile JsonObject logStatus = new JsonObject();
@@ -63,10 +59,13 @@ public final class RecoveryVerticle extends VerticleBase {
 
   /**
    * Recovery of data node {@code options.getName()} whose data directory is {@code dataDir},
-   * running the partition state machines {@code machines} (by name, the same on every node).
+   * running the partition state machines {@code machines} (by name, the same on every node) on
+   * {@code hosts}, which must be deployed before this verticle.
    */
   public RecoveryVerticle(KeelOptions options, DataDir dataDir, HazelcastClusterManager manager,
-      Routing routing, Map<String, Supplier<? extends PartitionStateMachine>> machines) {
+      Routing routing, GroupHosts hosts,
+      Map<String, Supplier<? extends PartitionStateMachine>> machines) {
+    this.hosts = hosts;
     this.options = new KeelOptions(options);
     this.nodeName = options.getName();
     this.dataDir = dataDir;
@@ -82,17 +81,26 @@ public final class RecoveryVerticle extends VerticleBase {
     enter("replaying", new JsonObject());
     RaftLogReplay replay = new RaftLogReplay(RaftCodec.forKeel(factory), factory);
     long t0 = System.nanoTime();
+    Map<Integer, RestoredRaftState> restored = new TreeMap<>();
     return context.executeBlocking(() -> {
+      WriteAheadLog opened;
       try {
         // One pass: the scan that checks the log also rebuilds the groups.
-        return WriteAheadLog.open(logDir, walOptions, replay);
+        opened = WriteAheadLog.open(logDir, walOptions, replay);
       } catch (WalCorruptionException e) {
         throw e.in(logDir);
       }
+      // Off the event loop too: reconciling hundreds of groups' state takes a while.
+      replay.images().forEach((p, image) -> {
+        RestoredRaftState state = image.restored();
+        if (state != null) {
+          restored.put(p, state);
+        }
+      });
+      return opened;
     }, false).compose(opened -> {
       wal = opened;
-      Map<Integer, GroupImage> images = replay.images();
-      restoredGroups = images.size();
+      restoredGroups = restored.size();
       WriteAheadLog.Recovery r = wal.recovery();
       JsonObject cut = r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())
           .put("offset", r.cutOffset()).put("bytes", r.bytesCut());
@@ -105,12 +113,12 @@ public final class RecoveryVerticle extends VerticleBase {
       JsonObject replayed = new JsonObject().put("replayMs", ms).put("groups", restoredGroups)
           .put("lastLsn", r.lastLsn()).put("cut", cut);
       // Ready (catching up) only once the groups run and can answer.
-      return startGroups(images).onSuccess(v -> enter("catching-up", replayed.put("startMs",
+      return startGroups(restored).onSuccess(v -> enter("catching-up", replayed.put("startMs",
           (System.nanoTime() - t0) / 1_000_000)));
     });
   }
 
-  private Future<Void> startGroups(Map<Integer, GroupImage> images) {
+  private Future<Void> startGroups(Map<Integer, RestoredRaftState> restored) {
     return context.executeBlocking(() -> ClusterIdentity.of(manager).settle(dataDir,
         dataDir.readClusterId()), false).compose(outcome -> {
           clusterId = outcome.clusterId();
@@ -118,39 +126,28 @@ public final class RecoveryVerticle extends VerticleBase {
             log.info("node {}: bootstrapping cluster {} with {} partition groups", nodeName,
                 clusterId, options.getPartitions());
           }
-          return deployHosts().compose(hosts -> {
-            PartitionGroups g = new PartitionGroups(context, nodeName, wal,
-                RaftCodec.forKeel(factory), factory, hosts, routing::table, name -> routing
-                    .members().stream().anyMatch(m -> m.name().equals(name)), machines,
-                PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
-            groups = g;
-            return g.start(images, outcome.bootstrap(), options.getPartitions(),
-                DRIVE_INTERVAL_MS);
-          }).compose(v -> outcome.bootstrap() ? context.executeBlocking(() -> {
-            ClusterIdentity.finishBootstrap(dataDir, outcome.clusterId());
-            return null;
-          }, false) : Future.succeededFuture());
-        }).onSuccess(v -> phaseTimer = vertx.setPeriodic(DRIVE_INTERVAL_MS, id -> {
-          PartitionGroups g = groups;
-          String next = g != null && g.allActive() ? "active" : "catching-up";
-          if (!next.equals(phase)) {
-            enter(next, new JsonObject().put("partitions", g == null ? 0 : g.partitions().size()));
-          }
-        })).mapEmpty();
+          PartitionGroups g = new PartitionGroups(context, nodeName, wal,
+              RaftCodec.forKeel(factory), factory, hosts.contexts(), routing::table,
+              name -> routing.members().stream().anyMatch(m -> m.name().equals(name)),
+              machines, PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
+          groups = g;
+          Future<Void> started = g.start(restored, outcome.bootstrap(), options.getPartitions(),
+              DRIVE_INTERVAL_MS);
+          return !outcome.bootstrap() ? started : started.compose(v -> context.executeBlocking(
+              () -> {
+                ClusterIdentity.finishBootstrap(dataDir, outcome.clusterId());
+                return null;
+              }, false));
+        }).onSuccess(v -> phaseTimer = vertx.setPeriodic(DRIVE_INTERVAL_MS, id -> followGroups()))
+        .mapEmpty();
   }
 
-  /**
-   * Worker contexts for the groups: their stores wait for fsync, which no event loop may do.
-   * They are made directly rather than by deploying worker verticles, which would be this
-   * verticle's children and be undeployed before its {@link #stop}: the groups must still run
-   * there while they terminate.
-   */
-  private Future<List<Context>> deployHosts() {
-    List<Context> hosts = new ArrayList<>();
-    for (int i = 0; i < HOSTS; i++) {
-      hosts.add(((VertxInternal) vertx).createWorkerContext());
+  /** Active once every local replica is; catching up again if one falls behind. */
+  private void followGroups() {
+    String next = groups.allActive() ? "active" : "catching-up";
+    if (!next.equals(phase)) {
+      enter(next, new JsonObject().put("partitions", groups.partitions().size()));
     }
-    return Future.succeededFuture(hosts);
   }
 
   private void partitionEvent(JsonObject event) {
@@ -171,16 +168,6 @@ public final class RecoveryVerticle extends VerticleBase {
           w.close();
           return null;
         }, false));
-  }
-
-  /** Whether the groups run (catching up or active): the node can serve. */
-  public boolean ready() {
-    return "catching-up".equals(phase) || "active".equals(phase);
-  }
-
-  /** Whether every local replica is active. */
-  public boolean active() {
-    return "active".equals(phase);
   }
 
   /** This node's partition groups, or null before they start. */
