@@ -1,23 +1,29 @@
 package io.keel.recovery;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Counters by key: the smallest useful replicated state, behind {@code keel.counter.add} and
- * {@code keel.counter.get}. Operators use it to check that a cluster replicates and survives
- * failures (the README's tour does), and the recovery tests write through it.
+ * {@code keel.counter.get} ({@link CounterService}). Operators use it to check that a cluster
+ * replicates and survives failures, and the recovery tests write through it.
  *
- * <p>Commands and answers are JSON. {@code {key, delta, requestId?}} adds {@code delta} and
- * answers {@code {key, value, index}}; a command whose {@code requestId} was applied before
- * (within the last {@link #REQUEST_IDS_MAX} ids) answers the first result again and changes
- * nothing, so a client may retry an add whose outcome it did not learn. A query {@code {key}}
- * answers {@code {key, value}}. Deterministic: sorted counters, and request ids forgotten in the
- * order they were applied.
+ * <p>An add ({@link #add}) answers the new value and the index it was committed at
+ * ({@link Added}); an add whose request id was applied before (within the last
+ * {@link #REQUEST_IDS_MAX} ids) answers the first result again and changes nothing, so a client
+ * may retry an add whose outcome it did not learn. A read ({@link #get}) answers the value.
+ * Commands, answers and snapshots are small binary records ({@link DataOutputStream}).
+ * Deterministic: sorted counters, and request ids forgotten in the order they were applied.
+ * Pure: no Vert.x, no I/O.
  */
 public final class CounterMachine implements PartitionStateMachine {
   /** Its name in a partition's {@link MachineSet}. */
@@ -25,77 +31,136 @@ public final class CounterMachine implements PartitionStateMachine {
   /** How many recent request ids each partition remembers. */
   static final int REQUEST_IDS_MAX = 100_000;
 
-  private final TreeMap<String, Long> counters = new TreeMap<>();
-  private final LinkedHashMap<String, JsonObject> applied = new LinkedHashMap<>();
-
-  /** The command that adds {@code delta} to {@code key}. */
-  public static byte[] add(String key, long delta, String requestId) {
-    JsonObject c = new JsonObject().put("key", key).put("delta", delta);
-    if (requestId != null) {
-      c.put("requestId", requestId);
+  /** The answer to an add: the counter's new value, and the log index of the add. */
+  public record Added(long value, long index) {
+    byte[] encode() {
+      return write(out -> {
+        out.writeLong(value);
+        out.writeLong(index);
+      });
     }
-    return c.toBuffer().getBytes();
+
+    /** Decodes an add's answer; empty when the command was malformed. */
+    public static Optional<Added> decode(byte[] bytes) {
+      return bytes.length != 16 ? Optional.empty()
+          : Optional.of(read(bytes, in -> new Added(in.readLong(), in.readLong())));
+    }
+  }
+
+  private final TreeMap<String, Long> counters = new TreeMap<>();
+  // Oldest first: the first entry is the next one forgotten.
+  private final LinkedHashMap<String, Added> applied = new LinkedHashMap<>();
+
+  /** The command that adds {@code delta} to {@code key}; {@code requestId} may be null. */
+  public static byte[] add(String key, long delta, String requestId) {
+    return write(out -> {
+      out.writeUTF(key);
+      out.writeLong(delta);
+      out.writeBoolean(requestId != null);
+      if (requestId != null) {
+        out.writeUTF(requestId);
+      }
+    });
   }
 
   /** The query that reads {@code key}. */
   public static byte[] get(String key) {
-    return new JsonObject().put("key", key).toBuffer().getBytes();
+    return write(out -> out.writeUTF(key));
+  }
+
+  /** The value a {@link #get} query answered. */
+  public static long value(byte[] answer) {
+    return read(answer, DataInputStream::readLong);
   }
 
   @Override
   public byte[] apply(long index, byte[] command) {
-    JsonObject c;
-    try {
-      c = new JsonObject(Buffer.buffer(command));
-    } catch (RuntimeException e) {
-      return new JsonObject().put("error", "not a JSON object").toBuffer().getBytes();
+    String key;
+    long delta;
+    String requestId;
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(command))) {
+      key = in.readUTF();
+      delta = in.readLong();
+      requestId = in.readBoolean() ? in.readUTF() : null;
+    } catch (IOException e) {
+      return new byte[0]; // malformed: refused, nothing changes
     }
-    String key = c.getValue("key") instanceof String s ? s : null;
-    Object delta = c.getValue("delta");
-    if (key == null || !(delta instanceof Number)) {
-      return new JsonObject().put("error", "a counter command needs a key and a delta")
-          .toBuffer().getBytes();
-    }
-    String requestId = c.getValue("requestId") instanceof String s ? s : null;
     if (requestId != null && applied.containsKey(requestId)) {
-      return applied.get(requestId).toBuffer().getBytes();
+      return applied.get(requestId).encode();
     }
-    long value = counters.merge(key, ((Number) delta).longValue(), Long::sum);
-    JsonObject result = new JsonObject().put("key", key).put("value", value).put("index", index);
+    Added result = new Added(counters.merge(key, delta, Long::sum), index);
     if (requestId != null) {
       applied.put(requestId, result);
       if (applied.size() > REQUEST_IDS_MAX) {
-        Iterator<Map.Entry<String, JsonObject>> oldest = applied.entrySet().iterator();
+        Iterator<Map.Entry<String, Added>> oldest = applied.entrySet().iterator();
         oldest.next();
         oldest.remove();
       }
     }
-    return result.toBuffer().getBytes();
+    return result.encode();
   }
 
   @Override
   public byte[] query(byte[] query) {
-    String key = new JsonObject(Buffer.buffer(query)).getString("key");
-    return new JsonObject().put("key", key).put("value", counters.getOrDefault(key, 0L))
-        .toBuffer().getBytes();
+    String key = read(query, in -> in.readUTF());
+    return write(out -> out.writeLong(counters.getOrDefault(key, 0L)));
   }
 
   @Override
   public byte[] takeSnapshot(long index) {
-    JsonObject c = new JsonObject();
-    counters.forEach(c::put);
-    JsonObject ids = new JsonObject();
-    applied.forEach(ids::put);
-    return new JsonObject().put("counters", c).put("applied", ids).toBuffer().getBytes();
+    return write(out -> {
+      out.writeInt(counters.size());
+      for (Map.Entry<String, Long> e : counters.entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeLong(e.getValue());
+      }
+      out.writeInt(applied.size());
+      for (Map.Entry<String, Added> e : applied.entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeLong(e.getValue().value());
+        out.writeLong(e.getValue().index());
+      }
+    });
   }
 
   @Override
   public void installSnapshot(long index, byte[] snapshot) {
-    JsonObject s = new JsonObject(Buffer.buffer(snapshot));
     counters.clear();
     applied.clear();
-    s.getJsonObject("counters").forEach(e -> counters.put(e.getKey(), ((Number) e.getValue())
-        .longValue()));
-    s.getJsonObject("applied").forEach(e -> applied.put(e.getKey(), (JsonObject) e.getValue()));
+    read(snapshot, in -> {
+      for (int n = in.readInt(); n > 0; n--) {
+        counters.put(in.readUTF(), in.readLong());
+      }
+      for (int n = in.readInt(); n > 0; n--) {
+        applied.put(in.readUTF(), new Added(in.readLong(), in.readLong()));
+      }
+      return null;
+    });
+  }
+
+  private interface Writer {
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  private interface Reader<T> {
+    T read(DataInputStream in) throws IOException;
+  }
+
+  private static byte[] write(Writer writer) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      writer.write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static <T> T read(byte[] bytes, Reader<T> reader) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      return reader.read(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("malformed counter record: " + e, e);
+    }
   }
 }

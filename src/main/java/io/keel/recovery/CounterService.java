@@ -7,12 +7,12 @@ import io.keel.routing.Routing;
 import io.keel.routing.ShardRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -47,8 +47,10 @@ public final class CounterService {
    * node's partition groups, serves the partitions it leads.
    */
   public Future<Void> start(Supplier<PartitionGroups> groups) {
-    consumers.add(vertx.eventBus().consumer(Addresses.COUNTER_ADD, this::add));
-    consumers.add(vertx.eventBus().consumer(Addresses.COUNTER_GET, this::get));
+    consumers.add(vertx.eventBus().consumer(Addresses.COUNTER_ADD,
+        msg -> route(msg, CounterService::addRequest)));
+    consumers.add(vertx.eventBus().consumer(Addresses.COUNTER_GET,
+        msg -> route(msg, CounterService::getRequest)));
     List<Future<?>> ready = new ArrayList<>();
     consumers.forEach(c -> ready.add(c.completion()));
     if (groups != null) {
@@ -65,48 +67,52 @@ public final class CounterService {
     return Future.join(done).mapEmpty();
   }
 
-  private void add(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
+  /**
+   * Checks a request and routes what {@code build} makes of it to the key's leader; a bad field
+   * is answered {@code BAD_REQUEST} here, before anything is sent.
+   */
+  private void route(Message<JsonObject> msg, Function<JsonObject, JsonObject> build) {
     JsonObject forward;
     long timeout;
     try {
+      JsonObject body = msg.body();
       String key = Json.requireString(body, "key", KEY_LENGTH_MAX);
-      Object delta = body.getValue("delta", 1L);
-      if (!(delta instanceof Long || delta instanceof Integer)) {
-        throw Failure.BAD_REQUEST.exception("field 'delta' must be an integer, was "
-            + Json.typeName(delta));
-      }
-      forward = new JsonObject().put("op", "add").put("key", key)
-          .put("delta", ((Number) delta).longValue());
-      if (body.getValue("requestId") != null) {
-        forward.put("requestId", Json.requireString(body, "requestId", REQUEST_ID_LENGTH_MAX));
-      }
+      forward = build.apply(body).put("key", key);
       timeout = timeout(body);
     } catch (RuntimeException e) {
       Failure.reply(msg, e);
       return;
     }
-    reply(msg, routing.requestLeader(SERVICE, forward.getString("key"), forward, timeout));
+    routing.requestLeader(SERVICE, forward.getString("key"), forward, timeout)
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            msg.reply(ar.result());
+          } else {
+            Failure.reply(msg, ar.cause());
+          }
+        });
   }
 
-  private void get(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
-    JsonObject forward;
-    long timeout;
-    try {
-      String key = Json.requireString(body, "key", KEY_LENGTH_MAX);
-      Object stale = body.getValue("stale", false);
-      if (!(stale instanceof Boolean)) {
-        throw Failure.BAD_REQUEST.exception("field 'stale' must be a boolean, was "
-            + Json.typeName(stale));
-      }
-      forward = new JsonObject().put("op", "get").put("key", key).put("stale", stale);
-      timeout = timeout(body);
-    } catch (RuntimeException e) {
-      Failure.reply(msg, e);
-      return;
+  private static JsonObject addRequest(JsonObject body) {
+    Object delta = body.getValue("delta", 1L);
+    if (!(delta instanceof Long || delta instanceof Integer)) {
+      throw Failure.BAD_REQUEST.exception("field 'delta' must be an integer, was "
+          + Json.typeName(delta));
     }
-    reply(msg, routing.requestLeader(SERVICE, forward.getString("key"), forward, timeout));
+    JsonObject forward = new JsonObject().put("op", "add").put("delta", (Number) delta);
+    if (body.getValue("requestId") != null) {
+      forward.put("requestId", Json.requireString(body, "requestId", REQUEST_ID_LENGTH_MAX));
+    }
+    return forward;
+  }
+
+  private static JsonObject getRequest(JsonObject body) {
+    Object stale = body.getValue("stale", false);
+    if (!(stale instanceof Boolean)) {
+      throw Failure.BAD_REQUEST.exception("field 'stale' must be a boolean, was "
+          + Json.typeName(stale));
+    }
+    return new JsonObject().put("op", "get").put("stale", stale);
   }
 
   private long timeout(JsonObject body) {
@@ -119,16 +125,6 @@ public final class CounterService {
     return ((Number) t).longValue();
   }
 
-  private static void reply(Message<JsonObject> msg, Future<JsonObject> result) {
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        msg.reply(ar.result());
-      } else {
-        Failure.reply(msg, ar.cause());
-      }
-    });
-  }
-
   /** On the node the request was routed to: commit or read through the partition's group. */
   private static Future<JsonObject> serve(PartitionGroups groups, ShardRequest r) {
     if (groups == null) {
@@ -138,15 +134,17 @@ public final class CounterService {
     JsonObject b = r.body();
     if ("get".equals(b.getString("op"))) {
       return groups.query(r.partition(), MachineSet.frame(CounterMachine.NAME,
-          CounterMachine.get(r.key())), b.getBoolean("stale", false)).map(CounterService::json);
+          CounterMachine.get(r.key())), b.getBoolean("stale", false))
+          .map(answer -> new JsonObject().put("key", r.key())
+              .put("value", CounterMachine.value(answer)));
     }
     byte[] command = CounterMachine.add(r.key(), b.getLong("delta", 1L),
         b.getString("requestId"));
     return groups.propose(r.partition(), MachineSet.frame(CounterMachine.NAME, command))
-        .map(CounterService::json);
-  }
-
-  private static JsonObject json(byte[] bytes) {
-    return new JsonObject(Buffer.buffer(bytes));
+        .compose(answer -> CounterMachine.Added.decode(answer)
+            .map(added -> Future.succeededFuture(new JsonObject().put("key", r.key())
+                .put("value", added.value()).put("index", added.index())))
+            .orElseGet(() -> Future.failedFuture(Failure.BAD_REQUEST.exception(
+                "the counter command for key " + r.key() + " was malformed; nothing changed"))));
   }
 }
