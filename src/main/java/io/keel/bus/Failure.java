@@ -57,6 +57,8 @@ public enum Failure {
     return null;
   }
 
+  private static final String LEADER_MARK = "(leader:";
+
   /** Whether {@code t} is this failure. */
   public boolean is(Throwable t) {
     return of(t) == this;
@@ -70,6 +72,31 @@ public enum Failure {
   /** An exception carrying this failure, for futures of the Java API. */
   public ReplyException exception(String sentence) {
     return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, message(sentence));
+  }
+
+  /**
+   * A {@code NOT_OWNER} failure from a node that does not lead a partition's group, naming the
+   * leader it knows ({@code null}: none) at the end of the sentence as {@code (leader: name)},
+   * so that the caller goes there next ({@link #namedLeader}).
+   */
+  public static ReplyException notLeader(String sentence, String leader) {
+    return NOT_OWNER.exception(sentence + "; " + LEADER_MARK + " "
+        + (leader == null ? "unknown" : leader) + ")");
+  }
+
+  /** The leader a {@link #notLeader} failure names, or null. */
+  public static String namedLeader(Throwable t) {
+    if (!NOT_OWNER.is(t) || t.getMessage() == null) {
+      return null;
+    }
+    String m = t.getMessage();
+    int at = m.lastIndexOf(LEADER_MARK);
+    int end = at < 0 ? -1 : m.indexOf(')', at);
+    if (end < 0) {
+      return null;
+    }
+    String name = m.substring(at + LEADER_MARK.length(), end).trim();
+    return name.isEmpty() || "unknown".equals(name) ? null : name;
   }
 
   /** Fails a request with this code and {@code "SYMBOL: sentence"}. */

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -159,23 +160,18 @@ public final class PartitionGroups {
   }
 
   /**
-   * Starts the replicas restored from the log ({@code images}), and, when this node bootstraps
+   * Starts the replicas restored from the log ({@code restored}, by partition; see
+   * {@link GroupImage#restored()}), and, when this node bootstraps
    * the cluster, creates the group of every partition below {@code partitions} that it does not
    * hold yet; then listens for invitations and starts driving membership.
    *
    * @param driveIntervalMs how often the groups this node leads are compared with the table
    */
-  public Future<Void> start(Map<Integer, GroupImage> images, boolean bootstrap, int partitions,
-      long driveIntervalMs) {
+  public Future<Void> start(Map<Integer, RestoredRaftState> restored, boolean bootstrap,
+      int partitions, long driveIntervalMs) {
     List<Future<?>> started = new ArrayList<>();
-    for (GroupImage image : images.values()) {
-      RestoredRaftState restored = image.restored();
-      if (restored != null) {
-        started.add(startReplica(image.groupId(),
-            (NodeEndpoint) restored.getLocalEndpointPersistentState().getLocalEndpoint(), null,
-            restored));
-      }
-    }
+    restored.forEach((p, state) -> started.add(startReplica(p,
+        (NodeEndpoint) state.getLocalEndpointPersistentState().getLocalEndpoint(), null, state)));
     return Future.all(started).compose(v -> {
       List<Future<?>> created = new ArrayList<>();
       if (bootstrap) {
@@ -248,7 +244,7 @@ public final class PartitionGroups {
    */
   public Future<byte[]> propose(int p, byte[] command) {
     Replica r = replicas.get(p);
-    if (refusal(r) != null) {
+    if (!serves(r)) {
       return Future.failedFuture(refuse(p, r));
     }
     CompletableFuture<byte[]> result = r.raft.<byte[]>replicate(command)
@@ -264,7 +260,7 @@ public final class PartitionGroups {
    */
   public Future<byte[]> query(int p, byte[] query, boolean stale) {
     Replica r = replicas.get(p);
-    if (r == null || (!stale && refusal(r) != null)) {
+    if (r == null || (!stale && !serves(r))) {
       return Future.failedFuture(refuse(p, r));
     }
     QueryPolicy policy = stale ? QueryPolicy.EVENTUAL_CONSISTENCY : QueryPolicy.LINEARIZABLE;
@@ -292,11 +288,9 @@ public final class PartitionGroups {
     return out;
   }
 
-  private static Failure refusal(Replica r) {
-    if (r == null || r.retiring || !r.leads()) {
-      return Failure.NOT_OWNER;
-    }
-    return null;
+  /** Whether this replica takes writes and linearizable reads: it leads and is not leaving. */
+  private static boolean serves(Replica r) {
+    return r != null && !r.retiring && r.leads();
   }
 
   /**
@@ -310,10 +304,10 @@ public final class PartitionGroups {
       return Failure.UNAVAILABLE.exception("partition " + p + " has no leader: an election is"
           + " under way, or no majority of its replicas can be reached; nothing was written");
     }
-    return Failure.NOT_OWNER.exception((r == null
+    return Failure.notLeader(r == null
         ? "node " + node + " holds no replica of partition " + p
-        : "node " + node + " is not the leader of partition " + p)
-        + "; (leader: " + (leader == null || leader.equals(node) ? "unknown" : leader) + ")");
+        : "node " + node + " is not the leader of partition " + p,
+        node.equals(leader) ? null : leader);
   }
 
   private Throwable explain(int p, Throwable e) {
@@ -321,9 +315,8 @@ public final class PartitionGroups {
     Throwable cause = RaftFailures.unwrap(e);
     if (f == Failure.NOT_OWNER) {
       RaftEndpoint leader = RaftFailures.leader(e);
-      return f.exception("node " + node + " is no longer the leader of partition " + p
-          + "; (leader: " + (leader == null ? "unknown"
-              : NodeEndpoint.nodeOf(String.valueOf(leader.getId()))) + ")");
+      return Failure.notLeader("node " + node + " is no longer the leader of partition " + p,
+          leader == null ? null : NodeEndpoint.nodeOf(String.valueOf(leader.getId())));
     }
     return f.exception("partition " + p + " cannot commit: " + cause.getClass().getSimpleName()
         + (RaftFailures.indeterminate(e) ? " (the write may or may not have taken effect)"
@@ -410,7 +403,6 @@ public final class PartitionGroups {
     if (closed) {
       return;
     }
-    PartitionTable t = table.get();
     for (Replica r : replicas.values()) {
       if (r.retiring) {
         continue;
@@ -420,7 +412,7 @@ public final class PartitionGroups {
         continue;
       }
       updatePhase(r);
-      if (changing.size() < CHANGES_IN_FLIGHT_MAX && changing.add(r.partition)) {
+      if (r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX && changing.add(r.partition)) {
         walk(r);
       }
     }
@@ -473,6 +465,12 @@ public final class PartitionGroups {
       byNode.put(NodeEndpoint.nodeOf((String) e.getId()), e);
     }
     List<String> voting = names(committed.getVotingMembers());
+    String primary = t.primary(r.partition);
+    if (byNode.keySet().equals(new TreeSet<>(wanted)) && voting.size() == byNode.size()
+        && (node.equals(primary) || !byNode.containsKey(primary))) {
+      // The steady state: what the table wants, led by its primary; no report needed.
+      return Future.succeededFuture(false);
+    }
     return Future.fromCompletionStage(r.raft.getReport(), context).compose(ordered -> {
       RaftNodeReport report = ordered.getResult();
       long commit = report.getLog().getCommitIndex();
@@ -498,7 +496,6 @@ public final class PartitionGroups {
         case TRANSFER_LEADERSHIP:
           return transfer(r, byNode.get(s.node()));
         case NONE: {
-          String primary = t.primary(r.partition);
           RaftEndpoint target = primary == null ? null : byNode.get(primary);
           if (target != null && !primary.equals(node) && voting.contains(primary)
               && caughtUp.contains(primary)) {

@@ -33,7 +33,6 @@ public final class Routing {
   private static final int KEY_LENGTH_MAX = 4096;
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
-  private static final String LEADER_MARK = "(leader:";
 
   private final Vertx vertx;
   private final RoutingVerticle verticle;
@@ -88,8 +87,8 @@ public final class Routing {
   /**
    * Serves a replicated {@code service} on this node: requests ({@link #requestLeader}) reach it
    * on the node that leads the key's partition group, and the handler itself answers
-   * {@code NOT_OWNER} when this node does not lead it, naming the leader it knows as
-   * {@code (leader: name)} at the end of the message, so that the sender goes there next.
+   * {@code NOT_OWNER} when this node does not lead it, naming the leader it knows
+   * ({@link Failure#notLeader}), so that the sender goes there next.
    */
   public Future<Void> registerLeader(String service, ShardHandler handler) {
     return register(service, handler, true);
@@ -137,11 +136,14 @@ public final class Routing {
   /**
    * Sends {@code body} to the replicated {@code service} ({@link #registerLeader}) on the leader
    * of {@code key}'s partition group, from any node: first to the leader last seen (else the
-   * table's primary), following the leader a refusing node names.
+   * table's primary), following the leader a refusing node names. When no attempt found the
+   * leader, the answer is {@code UNAVAILABLE}: the partition has none the caller could reach.
    */
   public Future<JsonObject> requestLeader(String service, String key, JsonObject body,
       long timeoutMs) {
-    return start(service, key, body, timeoutMs, true);
+    return start(service, key, body, timeoutMs, true).recover(last -> Future.failedFuture(
+        Failure.NOT_OWNER.is(last) ? Failure.UNAVAILABLE.exception("no leader of the partition"
+            + " of key " + key + " answered: " + last.getMessage()) : last));
   }
 
   private Future<JsonObject> start(String service, String key, JsonObject body, long timeoutMs,
@@ -185,7 +187,7 @@ public final class Routing {
         .recover(err -> {
           Throwable cause = explain(err, service, target);
           if (byLeader) {
-            String named = namedLeader(cause);
+            String named = Failure.namedLeader(cause);
             if (named != null && !named.equals(target)) {
               leaders.put(p, named);
               // A redirect to a named leader goes at once, without backing off.
@@ -194,26 +196,8 @@ public final class Routing {
             }
             leaders.remove(p, target);
           }
-          return retry(service, key, body, n, deadline, byLeader, cause)
-              .recover(last -> Future.failedFuture(byLeader && Failure.NOT_OWNER.is(last)
-                  ? Failure.UNAVAILABLE.exception("no leader of partition " + p + " answered: "
-                      + last.getMessage()) : last));
+          return retry(service, key, body, n, deadline, byLeader, cause);
         });
-  }
-
-  /** The node a {@code NOT_OWNER} failure names as {@code (leader: name)}, or null. */
-  static String namedLeader(Throwable cause) {
-    if (!Failure.NOT_OWNER.is(cause) || cause.getMessage() == null) {
-      return null;
-    }
-    String m = cause.getMessage();
-    int at = m.lastIndexOf(LEADER_MARK);
-    int end = m.indexOf(')', at + 1);
-    if (at < 0 || end < 0) {
-      return null;
-    }
-    String name = m.substring(at + LEADER_MARK.length(), end).trim();
-    return name.isEmpty() || "unknown".equals(name) ? null : name;
   }
 
   private Future<JsonObject> retry(String service, String key, JsonObject body, int n,

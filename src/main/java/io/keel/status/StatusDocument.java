@@ -90,10 +90,15 @@ final class StatusDocument {
         .put("locks", new JsonArray());
   }
 
+  /** The recovery part without its partitions, which the top level shows merged. */
   private static JsonObject withoutPartitions(JsonObject recovery) {
-    JsonObject copy = recovery.copy();
-    copy.remove("partitions");
-    return copy;
+    JsonObject out = new JsonObject();
+    recovery.forEach(e -> {
+      if (!"partitions".equals(e.getKey())) {
+        out.put(e.getKey(), e.getValue());
+      }
+    });
+    return out;
   }
 
   /** The primary of each partition, by index: what the dashboard draws. */

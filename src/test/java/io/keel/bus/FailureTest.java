@@ -30,4 +30,15 @@ class FailureTest {
     assertThat(Failure.of(new ReplyException(ReplyFailure.TIMEOUT, "t"))).isNull();
     assertThat(Failure.of(new IllegalStateException())).isNull();
   }
+
+  @Test
+  void a_refusal_names_the_leader_and_the_caller_reads_it_back() {
+    ReplyException e = Failure.notLeader("node a is not the leader of partition 7", "b");
+    assertThat(e.getMessage())
+        .isEqualTo("NOT_OWNER: node a is not the leader of partition 7; (leader: b)");
+    assertThat(Failure.namedLeader(e)).isEqualTo("b");
+    assertThat(Failure.namedLeader(Failure.notLeader("no replica here", null))).isNull();
+    assertThat(Failure.namedLeader(Failure.UNAVAILABLE.exception("x (leader: b)"))).isNull();
+    assertThat(Failure.namedLeader(Failure.NOT_OWNER.exception("not the primary"))).isNull();
+  }
 }
