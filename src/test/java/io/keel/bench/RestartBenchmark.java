@@ -8,6 +8,7 @@ import io.keel.Keel;
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
 import io.keel.harness.FreePorts;
+import io.keel.harness.InJvmCluster;
 import io.keel.recovery.GroupImage;
 import io.keel.recovery.RaftCodec;
 import io.keel.recovery.RaftLogReplay;
@@ -27,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,13 +54,12 @@ import org.slf4j.LoggerFactory;
  * with the same options, and these are measured from the call to {@link Keel#start}:
  *
  * <ul>
- *   <li><b>ready</b>: recovery left {@code replaying} for {@code catching-up}, the point from
- *       which {@code /health/ready} answers UP (taken when {@link RecoveryVerticle} logs
- *       "write-ahead log … replayed in N ms", which it does just before);
+ *   <li><b>replayed</b>: the log is read and every group's image rebuilt (taken when
+ *       {@link RecoveryVerticle} logs "write-ahead log … replayed in N ms");
  *   <li><b>replay</b>: the N ms of that line (open + scan + rebuilding every group's image), and
  *       its LSN range; records/s = (lastLsn − firstLsn + 1) / replay;
- *   <li><b>deployed</b>: {@link Keel#start}'s future completed (groups started, counters
- *       registered);
+ *   <li><b>ready</b>: {@link Keel#start}'s future completed: the groups run, recovery is
+ *       {@code catching-up} and {@code /health/ready} answers UP, counters are served;
  *   <li><b>active + verified</b>: every local replica is active
  *       ({@link PartitionGroups#allActive()}, updated every 250 ms by the node) and a
  *       linearizable {@code keel.counter.get} of {@code samples} random keys answers exactly the
@@ -131,13 +130,13 @@ public final class RestartBenchmark {
     try {
       code = b.run();
     } finally {
-      deleteTree(b.dir);
+      InJvmCluster.deleteTree(b.dir);
     }
     System.exit(code);
   }
 
   /** One restart's figures, in ms (-1: not seen). */
-  private record Run(long deployedMs, long readyMs, long replayMs, long firstLsn, long lastLsn,
+  private record Run(long deployedMs, long replayedMs, long replayMs, long firstLsn, long lastLsn,
       long activeMs, long verifiedMs, long appliedSum, int restoredGroups, boolean statusReady,
       long closeMs, String verification) {
     long records() {
@@ -191,8 +190,8 @@ public final class RestartBenchmark {
       Run r = restart(options, i);
       results.add(r);
       ok &= r.verification().startsWith("ok");
-      System.out.printf(Locale.ROOT, "restart %d: ready %,d ms, deployed %,d ms, active+verified"
-          + " %,d ms; replay %,d ms for %,d records, %d groups restored; %s%n", i, r.readyMs(),
+      System.out.printf(Locale.ROOT, "restart %d: replayed %,d ms, ready %,d ms, active+verified"
+          + " %,d ms; replay %,d ms for %,d records, %d groups restored; %s%n", i, r.replayedMs(),
           r.deployedMs(), r.doneMs(), r.replayMs(), r.records(), r.restoredGroups(),
           r.verification());
     }
@@ -203,20 +202,20 @@ public final class RestartBenchmark {
     System.out.println();
     System.out.printf(Locale.ROOT, "## Restart of one data node, %,d entries written (%d"
         + " partitions)%n%n", entries, partitions);
-    System.out.println("| run | ready (catching-up) | replay | WAL records replayed | replay"
-        + " records/s | deployed (Keel.start) | all active + reads verified | applied entries"
+    System.out.println("| run | log replayed | replay | WAL records replayed | replay"
+        + " records/s | ready (Keel.start done) | all active + reads verified | applied entries"
         + " (sum) | close |");
     System.out.println("|---|---|---|---|---|---|---|---|---|");
     for (int i = 0; i < results.size(); i++) {
       Run r = results.get(i);
       System.out.printf(Locale.ROOT, "| %d | %,d ms | %,d ms | %,d | %,.0f | %,d ms | %,d ms"
-          + " (active %,d, reads %,d) | %,d | %,d ms |%n", i + 1, r.readyMs(), r.replayMs(),
+          + " (active %,d, reads %,d) | %,d | %,d ms |%n", i + 1, r.replayedMs(), r.replayMs(),
           r.records(), r.recordsPerS(), r.deployedMs(), r.doneMs(), r.activeMs(),
           r.verifiedMs(), r.appliedSum(), r.closeMs());
     }
     System.out.printf(Locale.ROOT, "| **median** | **%,d ms** | **%,d ms** | %,d | **%,.0f** |"
         + " **%,d ms** | **%,d ms** | | |%n",
-        median(results, Run::readyMs), median(results, Run::replayMs),
+        median(results, Run::replayedMs), median(results, Run::replayMs),
         median(results, Run::records),
         medianD(results.stream().mapToDouble(Run::recordsPerS).toArray()),
         median(results, Run::deployedMs), median(results, Run::doneMs));
@@ -484,17 +483,6 @@ public final class RestartBenchmark {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length == 0 ? Double.NaN : s[s.length / 2];
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   /** Catches RecoveryVerticle's "replayed in N ms" line: when it was logged, and its text. */

@@ -1,5 +1,6 @@
 package io.keel.bench;
 
+import io.keel.harness.InJvmCluster;
 import io.keel.recovery.WalOptions;
 import io.keel.recovery.WalOptions.FsyncPolicy;
 import io.keel.recovery.WalReader;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,7 +71,7 @@ public final class WalBenchmark {
   }
 
   private void run() throws Exception {
-    deleteTree(root);
+    InJvmCluster.deleteTree(root);
     Files.createDirectories(root);
     List<Integer> sizes = ints("sizes", "100,1024");
     List<Integer> appenders = ints("appenders", "1,64");
@@ -80,7 +80,7 @@ public final class WalBenchmark {
     int replayRecords = Integer.parseInt(args.getOrDefault("replayRecords", "1000000"));
     if (args.getOrDefault("append", "true").equals("false")) {
       replay(replayRecords, Integer.parseInt(args.getOrDefault("replayRuns", "3")));
-      deleteTree(root);
+      InJvmCluster.deleteTree(root);
       return;
     }
     System.out.printf("# WAL append: %d s per case, %d cores, %s%n%n", seconds,
@@ -123,7 +123,7 @@ public final class WalBenchmark {
     if (replayRecords > 0) {
       replay(replayRecords, Integer.parseInt(args.getOrDefault("replayRuns", "3")));
     }
-    deleteTree(root);
+    InJvmCluster.deleteTree(root);
   }
 
   /** The cases in run order: the compared ones first (always x1, group x64), back to back. */
@@ -299,7 +299,7 @@ public final class WalBenchmark {
       return new Result(all, Arrays.stream(ops).sum(), secs, size,
           wal.commitForces() == 0 ? Double.NaN : (double) wal.lastLsn() / wal.commitForces());
     } finally {
-      deleteTree(dir);
+      InJvmCluster.deleteTree(dir);
     }
   }
 
@@ -366,16 +366,5 @@ public final class WalBenchmark {
 
   private List<Integer> ints(String key, String dflt) {
     return Arrays.stream(args.getOrDefault(key, dflt).split(",")).map(Integer::parseInt).toList();
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
   }
 }

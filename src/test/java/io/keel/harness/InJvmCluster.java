@@ -125,7 +125,8 @@ public final class InJvmCluster implements AutoCloseable {
     }
   }
 
-  static void deleteTree(Path root) throws IOException {
+  /** Deletes {@code root} and everything below it, if it exists. */
+  public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

@@ -33,8 +33,6 @@ final class SimReconfig {
   private boolean inFlight;
   private int lastProcess;
   boolean active = true;
-  // False: add new members as voting followers at once, never as learners.
-  boolean useLearners = true;
   // True: follow MembershipPlan as is, through 4 voters (unsafe with MicroRaft 0.7, see above).
   boolean allowEvenVoterCount;
   long changes;
@@ -104,8 +102,7 @@ final class SimReconfig {
         !allowEvenVoterCount);
     switch (step.action()) {
       case ADD_LEARNER:
-        change(leader, step.node(), useLearners ? MembershipChangeMode.ADD_LEARNER
-            : MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, members);
+        change(leader, step.node(), MembershipChangeMode.ADD_LEARNER, members);
         break;
       case PROMOTE:
         change(leader, step.node(), MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER, members);

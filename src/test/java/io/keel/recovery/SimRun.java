@@ -74,7 +74,6 @@ final class SimRun {
     SimReconfig reconfig = reconfigure ? new SimReconfig(cluster, cluster.random.split(), 3)
         : null;
     if (reconfig != null) {
-      reconfig.useLearners = !Boolean.getBoolean("keel.sim.noLearners");
       reconfig.allowEvenVoterCount = evenVoterCounts;
     }
     for (SimNode node : cluster.nodes()) {
