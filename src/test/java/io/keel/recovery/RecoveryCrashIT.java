@@ -73,8 +73,12 @@ class RecoveryCrashIT {
       f.setLength(lastStart + WalRecord.HEADER_BYTES + PAYLOAD_BYTES / 2);
     }
     NodeProcess node = node(dataDir, FreePorts.next()).start().awaitReady(WAIT);
+    // Ready once its groups run; active once they have elected their leaders.
+    assertThat(node.status().getJsonObject("recovery").getString("phase"))
+        .isIn("catching-up", "active");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(node.status()
+        .getJsonObject("recovery").getString("phase")).isEqualTo("active"));
     JsonObject recovery = node.status().getJsonObject("recovery");
-    assertThat(recovery.getString("phase")).isEqualTo("active");
     JsonObject log = recovery.getJsonObject("log");
     assertThat(log.getLong("lastLsn")).isEqualTo(RECORDS - 1);
     JsonObject cut = log.getJsonObject("cut");
