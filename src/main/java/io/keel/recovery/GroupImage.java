@@ -32,6 +32,7 @@ public final class GroupImage {
   private RaftGroupMembersView initialMembers;
   private RaftTermPersistentState term;
   private SnapshotEntry snapshot;
+  private List<SnapshotChunk> snapshotChunks = List.of();
   // Invariant: entries hold consecutive indices, all greater than the snapshot's index.
   private final List<LogEntry> entries = new ArrayList<>();
   private final TreeMap<Long, TreeMap<Integer, SnapshotChunk>> pendingChunks = new TreeMap<>();
@@ -79,8 +80,10 @@ public final class GroupImage {
         pendingChunks.remove(((long[]) r.body())[0]);
         break;
       case FORGET:
-        throw new IllegalArgumentException("group " + groupId + ": a FORGET record ends the"
-            + " image; the replay drops it rather than applying it");
+      case CHECKPOINT_BEGIN:
+      case CHECKPOINT_END:
+        throw new IllegalArgumentException("group " + groupId + ": a " + r.kind() + " record"
+            + " starts or ends an image; the replay acts on it rather than applying it");
       default:
         throw new IllegalStateException("unhandled kind " + r.kind());
     }
@@ -104,11 +107,50 @@ public final class GroupImage {
     if (chunks.size() < c.getSnapshotChunkCount()) {
       return;
     }
+    snapshotChunks = List.copyOf(chunks.values());
     snapshot = factory.createSnapshotEntryBuilder().setIndex(c.getIndex()).setTerm(c.getTerm())
-        .setSnapshotChunks(new ArrayList<>(chunks.values()))
+        .setSnapshotChunks(new ArrayList<>(snapshotChunks))
         .setGroupMembersView(c.getGroupMembersView()).build();
     pendingChunks.headMap(c.getIndex(), true).clear();
     entries.removeIf(e -> e.getIndex() <= c.getIndex());
+  }
+
+  /**
+   * The records that rebuild this image from nothing when applied in order, each marked as a
+   * checkpoint copy: endpoint, initial members, term, the entries (at most
+   * {@code entriesPerRecord} per record), the complete snapshot's chunks (which drop nothing:
+   * the entries all follow it), then the chunks of incomplete snapshots. Empty when the image
+   * has no endpoint or members: such a group cannot be restarted, so it has nothing to keep.
+   */
+  public List<StoreRecord> copy(int entriesPerRecord) {
+    if (entriesPerRecord < 1) {
+      throw new IllegalArgumentException("entriesPerRecord must be >= 1, was "
+          + entriesPerRecord);
+    }
+    List<StoreRecord> out = new ArrayList<>();
+    if (endpoint == null || initialMembers == null) {
+      return out;
+    }
+    out.add(new StoreRecord(StoreRecord.Kind.ENDPOINT, groupId, endpoint, true));
+    out.add(new StoreRecord(StoreRecord.Kind.INITIAL_MEMBERS, groupId, initialMembers, true));
+    if (term != null) {
+      out.add(new StoreRecord(StoreRecord.Kind.TERM, groupId, term, true));
+    }
+    for (int i = 0; i < entries.size(); i += entriesPerRecord) {
+      out.add(new StoreRecord(StoreRecord.Kind.ENTRIES, groupId,
+          List.copyOf(entries.subList(i, Math.min(entries.size(), i + entriesPerRecord))), true));
+    }
+    if (snapshot != null) {
+      for (SnapshotChunk c : snapshotChunks) {
+        out.add(new StoreRecord(StoreRecord.Kind.SNAPSHOT_CHUNK, groupId, c, true));
+      }
+    }
+    for (TreeMap<Integer, SnapshotChunk> chunks : pendingChunks.values()) {
+      for (SnapshotChunk c : chunks.values()) {
+        out.add(new StoreRecord(StoreRecord.Kind.SNAPSHOT_CHUNK, groupId, c, true));
+      }
+    }
+    return out;
   }
 
   /** The index of the last entry, or the snapshot's index, or 0. */

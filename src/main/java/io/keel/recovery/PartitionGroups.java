@@ -67,6 +67,18 @@ public final class PartitionGroups {
   /** Membership steps in flight at once on this node, over all the groups it leads. */
   private static final int CHANGES_IN_FLIGHT_MAX = 64;
   private static final long INVITE_TIMEOUT_MS = 10_000;
+  /** How often the log is compacted. */
+  private static final long COMPACT_INTERVAL_MS = 2_000;
+  /** Log segments kept before compaction checkpoints the groups that pin the oldest one. */
+  static final int SEGMENTS_RETAINED = 4;
+  /** Groups one compaction round checkpoints at most. */
+  static final int CHECKPOINTS_PER_ROUND = 64;
+
+  /**
+   * A replica restored from the log: its state for MicroRaft, its replayed image and the LSN
+   * its records start at (see {@link RaftLogReplay}).
+   */
+  public record Restored(RestoredRaftState state, GroupImage image, long neededFrom) {}
 
   /** The Raft settings of partition groups. */
   public static final RaftConfig DEFAULT_CONFIG = RaftConfig.newBuilder()
@@ -124,6 +136,8 @@ public final class PartitionGroups {
   private final String incarnationBase = Long.toString(System.currentTimeMillis(), 36);
   private MessageConsumer<JsonObject> joinConsumer;
   private long driveTimer = -1;
+  private long compactTimer = -1;
+  private boolean compacting;
   private volatile boolean closed;
 
   /**
@@ -160,18 +174,18 @@ public final class PartitionGroups {
   }
 
   /**
-   * Starts the replicas restored from the log ({@code restored}, by partition; see
-   * {@link GroupImage#restored()}), and, when this node bootstraps
+   * Starts the replicas restored from the log ({@code restored}, by partition), and, when this
+   * node bootstraps
    * the cluster, creates the group of every partition below {@code partitions} that it does not
    * hold yet; then listens for invitations and starts driving membership.
    *
    * @param driveIntervalMs how often the groups this node leads are compared with the table
    */
-  public Future<Void> start(Map<Integer, RestoredRaftState> restored, boolean bootstrap,
+  public Future<Void> start(Map<Integer, Restored> restored, boolean bootstrap,
       int partitions, long driveIntervalMs) {
     List<Future<?>> started = new ArrayList<>();
-    restored.forEach((p, state) -> started.add(startReplica(p,
-        (NodeEndpoint) state.getLocalEndpointPersistentState().getLocalEndpoint(), null, state)));
+    restored.forEach((p, r) -> started.add(startReplica(p,
+        (NodeEndpoint) r.state().getLocalEndpointPersistentState().getLocalEndpoint(), null, r)));
     return Future.all(started).compose(v -> {
       List<Future<?>> created = new ArrayList<>();
       if (bootstrap) {
@@ -189,8 +203,12 @@ public final class PartitionGroups {
     })).compose(v -> {
       joinConsumer = context.owner().eventBus().consumer(JOIN_PREFIX + node, this::onInvite);
       return joinConsumer.completion();
-    }).onSuccess(v -> driveTimer = context.owner().setPeriodic(driveIntervalMs,
-        id -> context.runOnContext(x -> drive()))).mapEmpty();
+    }).onSuccess(v -> {
+      driveTimer = context.owner().setPeriodic(driveIntervalMs,
+          id -> context.runOnContext(x -> drive()));
+      compactTimer = context.owner().setPeriodic(COMPACT_INTERVAL_MS,
+          id -> context.runOnContext(x -> compact()));
+    }).mapEmpty();
   }
 
   /** Terminates every local replica (their state stays in the log) and stops listening. */
@@ -198,6 +216,9 @@ public final class PartitionGroups {
     closed = true;
     if (driveTimer >= 0) {
       context.owner().cancelTimer(driveTimer);
+    }
+    if (compactTimer >= 0) {
+      context.owner().cancelTimer(compactTimer);
     }
     List<Future<?>> done = new ArrayList<>();
     for (Replica r : replicas.values()) {
@@ -324,15 +345,16 @@ public final class PartitionGroups {
   }
 
   private Future<Replica> startReplica(int p, NodeEndpoint self, List<RaftEndpoint> initial,
-      RestoredRaftState restored) {
+      Restored restored) {
     int h = Math.floorMod(p, hosts.size());
-    RaftLogStore store = new RaftLogStore(wal, codec, p);
+    RaftLogStore store = restored == null ? RaftLogStore.fresh(wal, codec, p)
+        : RaftLogStore.restored(wal, codec, restored.image(), restored.neededFrom());
     MachineSet machine = new MachineSet(machines);
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
         .setExecutor(executors.get(h)).setTransport(transports.get(h)).setStore(store)
         .setModelFactory(factory).setStateMachine(new PartitionStateMachineAdapter(machine));
     if (restored != null) {
-      builder.setRestoredState(restored);
+      builder.setRestoredState(restored.state());
     } else {
       builder.setLocalEndpoint(self).setInitialGroupMembers(initial);
     }
@@ -396,6 +418,60 @@ public final class PartitionGroups {
           log.info("node {}: left partition {} (replica {})", node, r.partition, r.self);
           events.accept(new JsonObject().put("partition", r.partition).put("phase", "left"));
         }).mapEmpty();
+  }
+
+  /**
+   * One round of log compaction: deletes the segments no local replica needs any more, then,
+   * while more than {@link #SEGMENTS_RETAINED} remain, checkpoints the replicas whose records
+   * start in the oldest one, so that a later round can delete it. A replica that changes often
+   * moves on by itself only if it is forgotten; every other one needs a checkpoint now and then,
+   * which rewrites its image (its snapshot and the entries after it) at the log's end.
+   */
+  private void compact() {
+    if (closed || compacting) {
+      return;
+    }
+    long low = wal.lastLsn() + 1;
+    for (Replica r : replicas.values()) {
+      low = Math.min(low, r.store.neededFrom());
+    }
+    long release = low;
+    boolean deletable = wal.segmentCount() > 1 && wal.oldestSegmentLastLsn() < release;
+    if (!deletable && wal.segmentCount() <= SEGMENTS_RETAINED) {
+      return;
+    }
+    compacting = true;
+    Future<Integer> released = !deletable ? Future.succeededFuture(0)
+        : context.executeBlocking(() -> wal.releaseBefore(release), false);
+    released.compose(n -> checkpointOldest()).onComplete(ar -> {
+      compacting = false;
+      if (ar.failed() && !closed) {
+        log.warn("node {}: log compaction failed: {}", node, ar.cause().toString());
+      }
+    });
+  }
+
+  private Future<Void> checkpointOldest() {
+    if (closed || wal.segmentCount() <= SEGMENTS_RETAINED) {
+      return Future.succeededFuture();
+    }
+    long oldest = wal.oldestSegmentLastLsn();
+    List<Future<?>> done = new ArrayList<>();
+    replicas.values().stream().filter(r -> !r.retiring && r.store.neededFrom() <= oldest)
+        .sorted(java.util.Comparator.comparingLong(r -> r.store.neededFrom()))
+        .limit(CHECKPOINTS_PER_ROUND).forEach(r -> {
+          Promise<Long> written = Promise.promise();
+          executors.get(Math.floorMod(r.partition, hosts.size())).execute(() ->
+              r.store.checkpoint().whenComplete((lsn, e) -> {
+                if (e == null) {
+                  written.tryComplete(lsn);
+                } else {
+                  written.tryFail(e);
+                }
+              }));
+          done.add(written.future());
+        });
+    return Future.join(done).mapEmpty();
   }
 
   /** One round: phases, retirements, and the next membership step of every group led here. */

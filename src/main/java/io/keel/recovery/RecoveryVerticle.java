@@ -81,7 +81,7 @@ public final class RecoveryVerticle extends VerticleBase {
     enter("replaying", new JsonObject());
     RaftLogReplay replay = new RaftLogReplay(RaftCodec.forKeel(factory), factory);
     long t0 = System.nanoTime();
-    Map<Integer, RestoredRaftState> restored = new TreeMap<>();
+    Map<Integer, PartitionGroups.Restored> restored = new TreeMap<>();
     return context.executeBlocking(() -> {
       WriteAheadLog opened;
       try {
@@ -94,7 +94,7 @@ public final class RecoveryVerticle extends VerticleBase {
       replay.images().forEach((p, image) -> {
         RestoredRaftState state = image.restored();
         if (state != null) {
-          restored.put(p, state);
+          restored.put(p, new PartitionGroups.Restored(state, image, replay.neededFrom(p)));
         }
       });
       return opened;
@@ -118,7 +118,7 @@ public final class RecoveryVerticle extends VerticleBase {
     });
   }
 
-  private Future<Void> startGroups(Map<Integer, RestoredRaftState> restored) {
+  private Future<Void> startGroups(Map<Integer, PartitionGroups.Restored> restored) {
     return context.executeBlocking(() -> ClusterIdentity.of(manager).settle(dataDir,
         dataDir.readClusterId()), false).compose(outcome -> {
           clusterId = outcome.clusterId();
@@ -178,8 +178,15 @@ public final class RecoveryVerticle extends VerticleBase {
   /** The {@code recovery} part of {@code /status}. */
   public JsonObject status() {
     PartitionGroups g = groups;
+    WriteAheadLog w = wal;
+    JsonObject log = logStatus == null ? null : logStatus.copy();
+    if (log != null && w != null) {
+      // Compaction moves the first LSN up while the node runs.
+      log.put("now", new JsonObject().put("firstLsn", w.firstLsn()).put("lastLsn", w.lastLsn())
+          .put("segments", w.segmentCount()));
+    }
     return new JsonObject().put("phase", phase).put("cluster", clusterId)
-        .put("restoredGroups", restoredGroups).put("log", logStatus)
+        .put("restoredGroups", restoredGroups).put("log", log)
         .put("phases", g == null ? new JsonObject() : g.phaseCounts())
         .put("partitions", g == null ? new JsonArray() : g.status());
   }

@@ -19,11 +19,30 @@ import java.util.List;
  * record: {@code [kind][group id][body]}. Replaying a node's records in order through
  * {@link GroupImage} rebuilds every group's restored state.
  *
+ * <p>A checkpoint rewrites a group's whole image so that the log segments holding its older
+ * records can be deleted: {@link Kind#CHECKPOINT_BEGIN}, then the image as records marked
+ * {@code copy} (the high bit of the kind byte), then {@link Kind#CHECKPOINT_END}. Replay builds
+ * the copies aside and swaps them in only at the end, so a checkpoint cut short by a crash
+ * changes nothing.
+ *
  * @param kind what the call was
  * @param groupId the group (a partition number)
  * @param body the call's argument, decoded
+ * @param copy whether the record is part of a checkpoint's copy of the image
  */
-public record StoreRecord(Kind kind, int groupId, Object body) {
+public record StoreRecord(Kind kind, int groupId, Object body, boolean copy) {
+  private static final int COPY_BIT = 0x80;
+
+  /** A record of a store call, not a checkpoint copy. */
+  public StoreRecord(Kind kind, int groupId, Object body) {
+    this(kind, groupId, body, false);
+  }
+
+  /** This record as part of a checkpoint's copy of the image. */
+  public StoreRecord asCopy() {
+    return new StoreRecord(kind, groupId, body, true);
+  }
+
   /** The calls, with their stable on-disk codes. */
   public enum Kind {
     /** {@code persistAndFlushLocalEndpoint}: body is a {@code RaftEndpointPersistentState}. */
@@ -46,7 +65,17 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
      * Not a MicroRaft call: this node's replica left the group (it was removed, or replaced by a
      * new incarnation); replay forgets every earlier record of the group. Body is null.
      */
-    FORGET(9);
+    FORGET(9),
+    /**
+     * Not a MicroRaft call: a checkpoint of the group starts; the copy of its image follows.
+     * Body is null.
+     */
+    CHECKPOINT_BEGIN(10),
+    /**
+     * Not a MicroRaft call: the checkpoint's copy is complete and replaces every earlier record
+     * of the group. Body is null.
+     */
+    CHECKPOINT_END(11);
 
     final byte code;
 
@@ -68,7 +97,7 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
   public byte[] encode(RaftCodec codec) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(kind.code);
+      out.writeByte(kind.code | (copy ? COPY_BIT : 0));
       out.writeInt(groupId);
       writeBody(codec, out);
     } catch (IOException e) {
@@ -106,6 +135,8 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
         out.writeLong((Long) body);
         break;
       case FORGET:
+      case CHECKPOINT_BEGIN:
+      case CHECKPOINT_END:
         break;
       case DELETE_SNAPSHOT_CHUNKS: {
         long[] a = (long[]) body;
@@ -121,9 +152,10 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
   /** Decodes a record encoded by {@link #encode}. */
   public static StoreRecord decode(RaftCodec codec, byte[] data) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      Kind kind = Kind.of(in.readByte());
+      int code = in.readByte() & 0xff;
+      Kind kind = Kind.of((byte) (code & ~COPY_BIT));
       int group = in.readInt();
-      return new StoreRecord(kind, group, readBody(codec, in, kind));
+      return new StoreRecord(kind, group, readBody(codec, in, kind), (code & COPY_BIT) != 0);
     } catch (IOException e) {
       throw new IllegalArgumentException("not a store record: " + e, e);
     }
@@ -154,6 +186,8 @@ public record StoreRecord(Kind kind, int groupId, Object body) {
       case DELETE_SNAPSHOT_CHUNKS:
         return new long[] {in.readLong(), in.readLong()};
       case FORGET:
+      case CHECKPOINT_BEGIN:
+      case CHECKPOINT_END:
         return null;
       default:
         throw new IllegalStateException("unhandled kind " + kind);

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * and a failure fails every later append too, so waiting for the last future of a sequence
  * waits for all of it (unless the caller was interrupted while an append blocked: that one
  * fails alone). {@link #open}, {@link #readFrom}, {@link #truncateAfter}, {@link #markSnapshot},
- * {@link #deleteSegmentsBefore}, {@link #segmentFiles} and {@link #close} block on disk I/O: call
+ * {@link #deleteSegmentsBefore}, {@link #releaseBefore}, {@link #segmentFiles} and {@link #close} block on disk I/O: call
  * them off the event loop. All but {@code open} run on the writer thread, in order with the appends
  * queued before them, so they see every earlier append written (and, except with
  * {@code interval}, forced). After any I/O failure (a failed fsync included: its data may be
@@ -368,19 +368,55 @@ public final class WriteAheadLog implements AutoCloseable {
         throw new IllegalArgumentException("lsn must be <= snapshot mark + 1 ("
             + (snapshotLsn + 1) + "), was " + lsn);
       }
-      int n = 0;
-      while (segments.size() > 1 && segments.get(0).lastLsn < lsn) {
-        WalSegment s = segments.remove(0);
-        s.delete();
-        log.info("write-ahead log {}: deleted segment {} (LSN {}..{}) before {}", dir, s.name(),
-            s.baseLsn, s.lastLsn, lsn);
-        n++;
-      }
-      if (n > 0) {
-        WalSegment.syncDirectory(dir);
-      }
-      return n;
+      return deleteBefore(lsn);
     });
+  }
+
+  /**
+   * Deletes the whole segments whose records all have LSNs below {@code lsn}, which the caller
+   * no longer needs (its snapshots and checkpoints cover them), marking {@code lsn - 1} as a
+   * snapshot first when that deletes anything. Never the segment being written. Returns how many
+   * segments were deleted.
+   */
+  public int releaseBefore(long lsn) throws IOException {
+    return call(() -> {
+      if (segments.size() < 2 || segments.get(0).lastLsn >= lsn) {
+        return 0;
+      }
+      long mark = Math.min(lsn - 1, lastSegment().lastLsn);
+      if (mark > snapshotLsn) {
+        writeSnapshotMark(mark);
+      }
+      return deleteBefore(Math.min(lsn, snapshotLsn + 1));
+    });
+  }
+
+  private int deleteBefore(long lsn) throws IOException {
+    int n = 0;
+    while (segments.size() > 1 && segments.get(0).lastLsn < lsn) {
+      WalSegment s = segments.remove(0);
+      s.delete();
+      log.info("write-ahead log {}: deleted segment {} (LSN {}..{}) before {}", dir, s.name(),
+          s.baseLsn, s.lastLsn, lsn);
+      n++;
+    }
+    if (n > 0) {
+      WalSegment.syncDirectory(dir);
+    }
+    return n;
+  }
+
+  /** How many segment files the log has now. */
+  public int segmentCount() {
+    return segments.size();
+  }
+
+  /**
+   * The LSN of the oldest segment's last record: what a caller must no longer need for that
+   * segment to be deleted.
+   */
+  public long oldestSegmentLastLsn() {
+    return segments.get(0).lastLsn;
   }
 
   /** What recovery found when the log was opened. */

@@ -144,4 +144,84 @@ class GroupImageTest {
     assertThatThrownBy(() -> StoreRecord.decode(codec, new byte[] {42}))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** Replays {@code records} as log records from LSN {@code firstLsn} on. */
+  private RaftLogReplay replayLog(long firstLsn, StoreRecord... records) {
+    RaftLogReplay replay = new RaftLogReplay(codec, f);
+    long lsn = firstLsn;
+    for (StoreRecord r : records) {
+      replay.accept(new WalRecord(lsn++, RaftLogStore.RECORD_TYPE, r.encode(codec)));
+    }
+    return replay;
+  }
+
+  private StoreRecord mark(Kind kind) {
+    return new StoreRecord(kind, 7, null);
+  }
+
+  private StoreRecord[] concat(StoreRecord[]... parts) {
+    List<StoreRecord> all = new ArrayList<>();
+    for (StoreRecord[] p : parts) {
+      all.addAll(List.of(p));
+    }
+    return all.toArray(new StoreRecord[0]);
+  }
+
+  private StoreRecord[] copyOf(GroupImage image) {
+    List<StoreRecord> out = new ArrayList<>();
+    out.add(mark(Kind.CHECKPOINT_BEGIN));
+    out.addAll(image.copy(2));
+    out.add(mark(Kind.CHECKPOINT_END));
+    return out.toArray(new StoreRecord[0]);
+  }
+
+  @Test
+  void a_checkpoint_copy_rebuilds_the_same_image() {
+    StoreRecord[] log = with(entries(1, 5), chunk(3, 0, 1), entries(6, 9), chunk(12, 0, 2));
+    GroupImage original = replay(log);
+    RaftLogReplay replay = replayLog(1, concat(log, copyOf(original)));
+    RestoredRaftState s = replay.images().get(7).restored();
+    assertThat(indices(s)).containsExactly(4L, 5L, 6L, 7L, 8L, 9L);
+    assertThat(s.getSnapshotEntry().getIndex()).isEqualTo(3);
+    assertThat(s.getTermPersistentState().getVotedFor()).isEqualTo(b);
+    // The copy starts at its BEGIN mark: everything before it may be deleted.
+    assertThat(replay.neededFrom(7)).isEqualTo(log.length + 1);
+    // The pending chunk was copied too: its second half completes the snapshot at 12.
+    GroupImage rebuilt = replay.images().get(7);
+    rebuilt.apply(chunk(12, 1, 2));
+    assertThat(rebuilt.restored().getSnapshotEntry().getIndex()).isEqualTo(12);
+  }
+
+  @Test
+  void a_checkpoint_cut_short_changes_nothing() {
+    StoreRecord[] log = with(entries(1, 5));
+    StoreRecord[] copy = copyOf(replay(log));
+    StoreRecord[] torn = java.util.Arrays.copyOf(copy, copy.length - 2); // no END
+    RaftLogReplay replay = replayLog(1, concat(log, torn, new StoreRecord[] {entries(6, 7)}));
+    assertThat(indices(replay.images().get(7).restored())).containsExactly(1L, 2L, 3L, 4L, 5L,
+        6L, 7L);
+    assertThat(replay.neededFrom(7)).isEqualTo(1);
+  }
+
+  @Test
+  void after_compaction_a_headless_tail_is_never_restored_and_breaks_nothing() {
+    // The log starts mid-way: the group's first retained records are a tail whose start was
+    // deleted, and a gap in it is no corruption. A FORGET then starts a whole image.
+    RaftLogReplay tail = replayLog(40, entries(6, 7), chunk(20, 1, 2), entries(21, 22));
+    assertThat(tail.images()).isEmpty();
+    assertThat(tail.neededFrom(7)).isEqualTo(Long.MAX_VALUE);
+
+    RaftLogReplay replay = replayLog(40, concat(new StoreRecord[] {entries(6, 7),
+        entries(21, 22), mark(Kind.FORGET)}, with(entries(1, 2))));
+    assertThat(indices(replay.images().get(7).restored())).containsExactly(1L, 2L);
+    assertThat(replay.neededFrom(7)).isEqualTo(42);
+  }
+
+  @Test
+  void a_whole_image_that_breaks_a_rule_stops_replay_naming_the_lsn() {
+    assertThatThrownBy(() -> replayLog(1, with(entries(1, 2), entries(4, 4))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("write-ahead log record 5")
+        .hasMessageContaining("gap");
+  }
 }

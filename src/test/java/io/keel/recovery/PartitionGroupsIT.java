@@ -125,6 +125,54 @@ class PartitionGroupsIT {
     }
   }
 
+  @Test
+  void compaction_deletes_old_segments_and_a_restart_keeps_every_write() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(1)) {
+      // Small segments, so that a few thousand adds fill more than the segments kept.
+      Keel a = cluster.start("a", o -> small(o).setWal(new WalOptions()
+          .setSegmentBytesMax(64 << 10).setRecordBytesMax(32 << 10)));
+      await().atMost(Duration.ofSeconds(30)).until(() -> a.groups() != null
+          && a.groups().allActive());
+      Map<String, Long> expected = new TreeMap<>();
+      int round = 0;
+      while (log(a).getJsonObject("now").getInteger("segments")
+          <= PartitionGroups.SEGMENTS_RETAINED + 1) {
+        List<Future<Message<JsonObject>>> batch = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+          String key = "k" + (i % 20);
+          expected.merge(key, 1L, Long::sum);
+          batch.add(a.vertx().eventBus().request(Addresses.COUNTER_ADD, new JsonObject()
+              .put("key", key).put("delta", 1).put("requestId", "r" + round + "." + i)));
+        }
+        Future.all(batch).await(30, TimeUnit.SECONDS);
+        round++;
+      }
+      // Compaction checkpoints the groups that pin the oldest segments, then deletes those.
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        JsonObject now = log(a).getJsonObject("now");
+        assertThat(now.getLong("firstLsn")).isGreaterThan(1);
+        assertThat(now.getInteger("segments")).isLessThanOrEqualTo(
+            PartitionGroups.SEGMENTS_RETAINED);
+      });
+      KeelOptions options = a.options();
+      cluster.stop(a);
+
+      Keel again = cluster.startWith(options);
+      assertThat(log(again).getLong("firstLsn")).isGreaterThan(1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> again.groups() != null
+          && again.groups().allActive());
+      for (Map.Entry<String, Long> e : expected.entrySet()) {
+        JsonObject r = call(again, Addresses.COUNTER_GET, new JsonObject()
+            .put("key", e.getKey()));
+        assertThat(r.getLong("value")).as(e.getKey()).isEqualTo(e.getValue());
+      }
+    }
+  }
+
+  private static JsonObject log(Keel k) throws Exception {
+    return status(k).getJsonObject("recovery").getJsonObject("log");
+  }
+
   private static String failure(Keel via, JsonObject body) {
     Future<Message<JsonObject>> reply = via.vertx().eventBus().request(Addresses.COUNTER_ADD, body,
         new DeliveryOptions().setSendTimeout(20_000));

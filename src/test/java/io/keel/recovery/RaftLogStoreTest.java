@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +30,9 @@ class RaftLogStoreTest {
   private static final RaftConfig CONFIG = RaftConfig.newBuilder()
       .setLeaderElectionTimeoutMillis(200).setLeaderHeartbeatPeriodSecs(1)
       .setLeaderHeartbeatTimeoutSecs(2).build();
+  private static final RaftConfig SNAPSHOT_EVERY_100 = RaftConfig.newBuilder()
+      .setLeaderElectionTimeoutMillis(200).setLeaderHeartbeatPeriodSecs(1)
+      .setLeaderHeartbeatTimeoutSecs(2).setCommitCountToTakeSnapshot(100).build();
   private static final Transport NOWHERE = new Transport() {
     @Override
     public void send(RaftEndpoint target, RaftMessage message) {
@@ -49,10 +53,21 @@ class RaftLogStoreTest {
       Map.of((byte) 1, "new-term"));
   private final RaftEndpoint a = new NodeEndpoint("a");
 
-  private RaftNode node(WriteAheadLog wal, BusTransportIT.Sum sum, RestoredRaftState restored) {
-    RaftNode.RaftNodeBuilder b = RaftNode.newBuilder().setGroupId(3).setConfig(CONFIG)
-        .setExecutor(new DefaultRaftNodeExecutor()).setTransport(NOWHERE).setStateMachine(sum)
-        .setStore(new RaftLogStore(wal, codec, 3)).setModelFactory(factory);
+  private RaftNode node(RaftLogStore store, BusTransportIT.Sum sum,
+      RestoredRaftState restored) {
+    return node(store, sum, restored, new DefaultRaftNodeExecutor());
+  }
+
+  private RaftNode node(RaftLogStore store, BusTransportIT.Sum sum, RestoredRaftState restored,
+      DefaultRaftNodeExecutor executor) {
+    return node(store, sum, restored, executor, CONFIG);
+  }
+
+  private RaftNode node(RaftLogStore store, BusTransportIT.Sum sum, RestoredRaftState restored,
+      DefaultRaftNodeExecutor executor, RaftConfig config) {
+    RaftNode.RaftNodeBuilder b = RaftNode.newBuilder().setGroupId(3).setConfig(config)
+        .setExecutor(executor).setTransport(NOWHERE).setStateMachine(sum)
+        .setStore(store).setModelFactory(factory);
     if (restored == null) {
       b.setLocalEndpoint(a).setInitialGroupMembers(List.of(a));
     } else {
@@ -69,7 +84,7 @@ class RaftLogStoreTest {
   void a_group_restored_from_the_log_has_every_committed_write() throws Exception {
     WriteAheadLog wal = WriteAheadLog.open(dir, new WalOptions());
     BusTransportIT.Sum before = new BusTransportIT.Sum();
-    RaftNode first = node(wal, before, null);
+    RaftNode first = node(RaftLogStore.fresh(wal, codec, 3), before, null);
     first.start().get(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() ->
         a.equals(first.getTerm().getLeaderEndpoint()));
@@ -89,13 +104,68 @@ class RaftLogStoreTest {
     assertThat(restored.getLogEntries()).hasSizeGreaterThanOrEqualTo(100);
 
     BusTransportIT.Sum after = new BusTransportIT.Sum();
-    RaftNode second = node(reopened, after, restored);
+    RaftNode second = node(RaftLogStore.restored(reopened, codec, images.get(3),
+        replay.neededFrom(3)), after, restored);
     second.start().get(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() -> after.sum == 5050);
     second.replicate(value(1)).get(10, TimeUnit.SECONDS);
     assertThat(after.sum).isEqualTo(5051);
     assertThat(second.getTerm().getTerm()).isGreaterThan(restored.getTermPersistentState()
         .getTerm());
+    second.terminate().get(10, TimeUnit.SECONDS);
+    reopened.close();
+  }
+
+  @Test
+  void a_checkpoint_frees_the_old_segments_and_the_group_restores_from_what_is_left()
+      throws Exception {
+    WalOptions small = new WalOptions().setSegmentBytesMax(4096).setRecordBytesMax(2048);
+    WriteAheadLog wal = WriteAheadLog.open(dir, small);
+    RaftLogStore store = RaftLogStore.fresh(wal, codec, 3);
+    DefaultRaftNodeExecutor executor = new DefaultRaftNodeExecutor();
+    BusTransportIT.Sum before = new BusTransportIT.Sum();
+    RaftNode first = node(store, before, null, executor, SNAPSHOT_EVERY_100);
+    first.start().get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        a.equals(first.getTerm().getLeaderEndpoint()));
+    for (long i = 1; i <= 250; i++) {
+      first.replicate(value(i)).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(wal.segmentCount()).isGreaterThan(3);
+    // The group's first records pin the first segment: nothing can go yet.
+    assertThat(wal.releaseBefore(store.neededFrom())).isZero();
+
+    CompletableFuture<Long> checkpointed = new CompletableFuture<>();
+    executor.execute(() -> store.checkpoint().whenComplete((lsn, e) -> {
+      if (e != null) {
+        checkpointed.completeExceptionally(e);
+      } else {
+        checkpointed.complete(lsn);
+      }
+    }));
+    long from = checkpointed.get(10, TimeUnit.SECONDS);
+    assertThat(from).isEqualTo(store.neededFrom()).isGreaterThan(wal.oldestSegmentLastLsn());
+    int segments = wal.segmentCount();
+    assertThat(wal.releaseBefore(store.neededFrom())).isPositive();
+    assertThat(wal.segmentCount()).isLessThan(segments);
+    // Written after the checkpoint: replay must apply them on top of its copy.
+    for (long i = 251; i <= 300; i++) {
+      first.replicate(value(i)).get(10, TimeUnit.SECONDS);
+    }
+    first.terminate().get(10, TimeUnit.SECONDS);
+    wal.close();
+
+    RaftLogReplay replay = new RaftLogReplay(codec, factory);
+    WriteAheadLog reopened = WriteAheadLog.open(dir, small, replay);
+    assertThat(reopened.recovery().firstLsn()).isGreaterThan(1);
+    RestoredRaftState restored = replay.images().get(3).restored();
+    assertThat(restored.getSnapshotEntry()).isNotNull();
+    BusTransportIT.Sum after = new BusTransportIT.Sum();
+    RaftNode second = node(RaftLogStore.restored(reopened, codec, replay.images().get(3),
+        replay.neededFrom(3)), after, restored, new DefaultRaftNodeExecutor(),
+        SNAPSHOT_EVERY_100);
+    second.start().get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> after.sum == 300 * 301 / 2);
     second.terminate().get(10, TimeUnit.SECONDS);
     reopened.close();
   }

@@ -101,7 +101,7 @@ public final class ReplicationBenchmark {
             .setLocalEndpoint(new NodeEndpoint(k.nodeName())).setInitialGroupMembers(members)
             .setConfig(CONFIG).setExecutor(new ContextExecutor(ctx))
             .setTransport(transport).setStateMachine(new Count())
-            .setStore(new RaftLogStore(wal, codec, 0)).build();
+            .setStore(RaftLogStore.fresh(wal, codec, 0)).build();
         transport.listen(id -> node).await(10, TimeUnit.SECONDS);
         group.add(node);
       }
