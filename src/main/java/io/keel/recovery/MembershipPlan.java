@@ -75,11 +75,44 @@ public final class MembershipPlan {
    */
   public static Step next(String leader, Collection<String> members, Collection<String> voting,
       Collection<String> wanted, Collection<String> caughtUp) {
+    return next(leader, members, voting, wanted, caughtUp, Set.of());
+  }
+
+  /**
+   * As {@link #next(String, Collection, Collection, Collection, Collection)}, and first removes
+   * a {@code stuck} member ({@link CatchUpWatch}), so that a fresh replica can take its place:
+   * a learner at once, a voter when the voters that stay are caught up (two voters need each
+   * other) and their number stays safe. The leader is never stuck.
+   */
+  public static Step next(String leader, Collection<String> members, Collection<String> voting,
+      Collection<String> wanted, Collection<String> caughtUp, Collection<String> stuck) {
     if (wanted.size() > REPLICAS_MAX) {
       throw new IllegalArgumentException("a group may want at most " + REPLICAS_MAX
           + " replicas, not " + wanted.size() + ": " + wanted);
     }
-    return next(leader, members, voting, wanted, caughtUp, true);
+    Step removal = removeStuck(leader, members, voting, caughtUp, stuck);
+    return removal != null ? removal : next(leader, members, voting, wanted, caughtUp, true);
+  }
+
+  /** The removal of a stuck member, or null when none can go now. */
+  static Step removeStuck(String leader, Collection<String> members, Collection<String> voting,
+      Collection<String> caughtUp, Collection<String> stuck) {
+    for (String m : new TreeSet<>(stuck)) {
+      if (m.equals(leader) || !members.contains(m)) {
+        continue;
+      }
+      if (!voting.contains(m)) {
+        return new Step(Action.REMOVE, m);
+      }
+      Set<String> staying = new TreeSet<>(voting);
+      staying.remove(m);
+      boolean ready = !unsafe(staying.size()) && staying.stream()
+          .allMatch(v -> v.equals(leader) || (caughtUp.contains(v) && !stuck.contains(v)));
+      if (ready) {
+        return new Step(Action.REMOVE, m);
+      }
+    }
+    return null;
   }
 
   /**

@@ -73,6 +73,10 @@ public final class PartitionGroups {
   static final int SEGMENTS_RETAINED = 4;
   /** Groups one compaction round checkpoints at most. */
   static final int CHECKPOINTS_PER_ROUND = 64;
+  /** How long a reachable replica may stay silent, or behind without progress: then stuck. */
+  static final long STUCK_AFTER_MS = 30_000;
+  /** How often a leader checks its settled group for stuck replicas. */
+  private static final long HEALTH_CHECK_MS = 5_000;
 
   /**
    * A replica restored from the log: its state for MicroRaft, its replayed image and the LSN
@@ -101,6 +105,11 @@ public final class PartitionGroups {
     final Context host;
     volatile String phase = "catching-up";
     volatile boolean retiring;
+    // Touched by the driver only: the leader's view of its members' progress.
+    final CatchUpWatch watch = new CatchUpWatch(STUCK_AFTER_MS);
+    int ledTerm = -1;
+    long leaderSinceMs;
+    long checkedMs;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host) {
@@ -125,10 +134,12 @@ public final class PartitionGroups {
   private final RaftModelFactory factory;
   private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
   private final Supplier<PartitionTable> table;
+  private final Predicate<String> reachable;
   private final RaftConfig config;
   private final List<Context> hosts;
   private final List<ContextExecutor> executors = new ArrayList<>();
   private final List<BusTransport> transports = new ArrayList<>();
+  private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
   private final Set<Integer> changing = ConcurrentHashMap.newKeySet();
@@ -164,12 +175,18 @@ public final class PartitionGroups {
     this.factory = factory;
     this.hosts = List.copyOf(hosts);
     this.table = table;
+    this.reachable = reachable;
     this.machines = Map.copyOf(machines);
     this.config = config;
     this.events = events;
     for (Context host : this.hosts) {
       executors.add(new ContextExecutor(host));
-      transports.add(new BusTransport(host, node, codec, reachable));
+      BusTransport transport = new BusTransport(host, node, codec, reachable);
+      transports.add(transport);
+      guards.add(new CampaignGuard(transport, g -> {
+        Replica r = replicas.get((Integer) g);
+        return r == null ? null : r.raft;
+      }));
     }
   }
 
@@ -351,7 +368,7 @@ public final class PartitionGroups {
         : RaftLogStore.restored(wal, codec, restored.image(), restored.neededFrom());
     MachineSet machine = new MachineSet(machines);
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
-        .setExecutor(executors.get(h)).setTransport(transports.get(h)).setStore(store)
+        .setExecutor(executors.get(h)).setTransport(guards.get(h)).setStore(store)
         .setModelFactory(factory).setStateMachine(new PartitionStateMachineAdapter(machine));
     if (restored != null) {
       builder.setRestoredState(restored.state());
@@ -529,6 +546,29 @@ public final class PartitionGroups {
   }
 
   /** The next step toward the table for a group this node leads; true if it took one. */
+  /** The members of {@code r}'s group that its leader (this node) finds stuck. */
+  private Set<String> stuck(Replica r, Map<String, RaftEndpoint> byNode,
+      Map<RaftEndpoint, Long> match, Map<RaftEndpoint, Long> answered, long commit) {
+    Map<String, Long> progress = new TreeMap<>();
+    Map<String, Long> answers = new TreeMap<>();
+    Set<String> reachableMembers = new TreeSet<>();
+    byNode.forEach((name, endpoint) -> {
+      if (name.equals(node)) {
+        return;
+      }
+      progress.put(name, match.getOrDefault(endpoint, 0L));
+      Long at = answered.get(endpoint);
+      if (at != null) {
+        answers.put(name, at);
+      }
+      if (reachable.test(name)) {
+        reachableMembers.add(name);
+      }
+    });
+    return r.watch.stuckMembers(System.currentTimeMillis(), progress, commit, answers,
+        reachableMembers, r.leaderSinceMs);
+  }
+
   private Future<Boolean> step(Replica r, PartitionTable t) {
     List<String> wanted = t.replicas(r.partition);
     RaftGroupMembers committed = r.raft.getCommittedMembers();
@@ -542,23 +582,40 @@ public final class PartitionGroups {
     }
     List<String> voting = names(committed.getVotingMembers());
     String primary = t.primary(r.partition);
+    long now = System.currentTimeMillis();
+    int term = r.raft.getTerm().getTerm();
+    if (term != r.ledTerm) {
+      r.ledTerm = term;
+      r.leaderSinceMs = now;
+    }
     if (byNode.keySet().equals(new TreeSet<>(wanted)) && voting.size() == byNode.size()
-        && (node.equals(primary) || !byNode.containsKey(primary))) {
-      // The steady state: what the table wants, led by its primary; no report needed.
+        && (node.equals(primary) || !byNode.containsKey(primary))
+        && now - r.checkedMs < HEALTH_CHECK_MS) {
+      // The steady state: what the table wants, led by its primary; no report needed, but
+      // now and then a look for stuck replicas.
       return Future.succeededFuture(false);
     }
+    r.checkedMs = now;
     return Future.fromCompletionStage(r.raft.getReport(), context).compose(ordered -> {
       RaftNodeReport report = ordered.getResult();
       long commit = report.getLog().getCommitIndex();
       Map<RaftEndpoint, Long> match = report.getLog().getFollowerMatchIndices();
+      Set<String> stuck = stuck(r, byNode, match, report.getHeartbeatTimestamps(), commit);
       List<String> caughtUp = new ArrayList<>();
       for (Map.Entry<String, RaftEndpoint> e : byNode.entrySet()) {
-        if (e.getKey().equals(node) || match.getOrDefault(e.getValue(), 0L) >= commit) {
+        if (e.getKey().equals(node) || (match.getOrDefault(e.getValue(), 0L) >= commit
+            && !stuck.contains(e.getKey()))) {
           caughtUp.add(e.getKey());
         }
       }
       MembershipPlan.Step s = MembershipPlan.next(node, byNode.keySet(), voting, wanted,
-          caughtUp);
+          caughtUp, stuck);
+      if (s.action() == MembershipPlan.Action.REMOVE && stuck.contains(s.node())) {
+        log.warn("node {}: partition {}: the replica {} is stuck (silent, or behind without"
+            + " progress, for {} s while its node is reachable); removing it so that a fresh"
+            + " one takes its place", node, r.partition, byNode.get(s.node()).getId(),
+            STUCK_AFTER_MS / 1000);
+      }
       long index = committed.getLogIndex();
       switch (s.action()) {
         case ADD_LEARNER:

@@ -4,6 +4,8 @@ import io.microraft.RaftEndpoint;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.groupop.UpdateRaftGroupMembersOp;
 import io.microraft.model.log.LogEntry;
+import io.microraft.model.log.RaftGroupMembersView;
+import io.microraft.model.log.SnapshotEntry;
 import io.microraft.model.persistence.RaftEndpointPersistentState;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.Collection;
@@ -40,13 +42,37 @@ final class RestoredVoting {
       }
     }
     boolean isVoting = voting.contains(local);
-    if (isVoting == endpoint.isVoting()) {
+    RaftGroupMembersView initial = initialAsSnapshot(restored, local, factory);
+    if (isVoting == endpoint.isVoting() && initial == restored.getInitialGroupMembers()) {
       return restored;
     }
     RaftEndpointPersistentState fixed = factory.createRaftEndpointPersistentStateBuilder()
         .setLocalEndpoint(local).setVoting(isVoting).build();
-    return new RestoredRaftState(fixed, restored.getInitialGroupMembers(),
-        restored.getTermPersistentState(), restored.getSnapshotEntry(),
-        restored.getLogEntries());
+    return new RestoredRaftState(fixed, initial, restored.getTermPersistentState(),
+        restored.getSnapshotEntry(), restored.getLogEntries());
+  }
+
+  /**
+   * The initial members to restore with: the snapshot's membership (at log index 0) when the
+   * local replica's voting differs between the two, else the initial members as they are.
+   * MicroRaft 0.7 installs the snapshot's membership in the constructor of the restored state,
+   * before its model factory is set, so that promoting or demoting the local replica there
+   * fails with a {@code NullPointerException} and the replica cannot restart (a learner invited
+   * with the group's initial members, promoted, then restarted from a snapshot: membership seed
+   * 1380). The initial members matter only until the snapshot's replace them, which is at once.
+   */
+  private static RaftGroupMembersView initialAsSnapshot(RestoredRaftState restored,
+      RaftEndpoint local, RaftModelFactory factory) {
+    RaftGroupMembersView initial = restored.getInitialGroupMembers();
+    SnapshotEntry snapshot = restored.getSnapshotEntry();
+    if (snapshot == null || snapshot.getGroupMembersView() == null) {
+      return initial;
+    }
+    RaftGroupMembersView view = snapshot.getGroupMembersView();
+    if (initial.getVotingMembers().contains(local) == view.getVotingMembers().contains(local)) {
+      return initial;
+    }
+    return factory.createRaftGroupMembersViewBuilder().setLogIndex(0)
+        .setMembers(view.getMembers()).setVotingMembers(view.getVotingMembers()).build();
   }
 }

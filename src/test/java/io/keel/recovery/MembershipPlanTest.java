@@ -152,4 +152,31 @@ class MembershipPlanTest {
     }
     return out;
   }
+
+  @Test
+  void a_stuck_learner_goes_first_and_a_fresh_one_takes_its_place() {
+    List<String> members = List.of("a", "b", "c", "d");
+    List<String> voting = List.of("a", "b", "c");
+    assertThat(MembershipPlan.next("a", members, voting, List.of("a", "b", "d"),
+        Set.of("a", "b", "c"), Set.of("d"))).isEqualTo(new Step(REMOVE, "d"));
+    // Without it the plan waits for d forever.
+    assertThat(MembershipPlan.next("a", members, voting, List.of("a", "b", "d"),
+        Set.of("a", "b", "c"), Set.of()).action()).isNotEqualTo(REMOVE);
+  }
+
+  @Test
+  void a_stuck_voter_goes_only_while_the_voters_that_stay_are_caught_up() {
+    List<String> abc = List.of("a", "b", "c");
+    assertThat(MembershipPlan.next("a", abc, abc, abc, Set.of("a", "b"), Set.of("c")))
+        .isEqualTo(new Step(REMOVE, "c"));
+    // b is behind: removing c would leave a and b needing each other, and b cannot keep up.
+    assertThat(MembershipPlan.next("a", abc, abc, abc, Set.of("a"), Set.of("c")))
+        .isNotEqualTo(new Step(REMOVE, "c"));
+    // Both followers stuck: neither can go (the group would be left with a stuck voter).
+    assertThat(MembershipPlan.next("a", abc, abc, abc, Set.of("a"), Set.of("b", "c")).action())
+        .isNotEqualTo(REMOVE);
+    // The leader is never removed as stuck.
+    assertThat(MembershipPlan.next("a", abc, abc, abc, Set.of("a", "b", "c"), Set.of("a")))
+        .isEqualTo(Step.NONE);
+  }
 }

@@ -59,6 +59,8 @@ final class SimCluster {
   long snapshotNudges;
   // Processes added later restore with MicroRaft's own voting flag (see RestoredVoting).
   boolean rawVotingFlag;
+  // Whether nodes send through a CampaignGuard, as Keel's do (off only to replay old seeds).
+  boolean guardCampaigns = true;
   // Exceptions MicroRaft's own tasks threw (a real executor would log them and go on).
   long raftTaskErrors;
   String lastRaftTaskError;

@@ -43,7 +43,9 @@ final class SimNode {
     machine = new SimCounterMachine(cluster.checker.observer(name));
     RestoredRaftState restored = disk.restoredState();
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId("p0").setConfig(config)
-        .setExecutor(executor).setTransport(cluster.network.transport(name))
+        .setExecutor(executor).setTransport(cluster.guardCampaigns
+            ? new CampaignGuard(cluster.network.transport(name), g -> raft)
+            : cluster.network.transport(name))
         .setStateMachine(new PartitionStateMachineAdapter(machine, 64)).setStore(disk)
         .setClock(new VirtualClock(cluster.queue)).setRandom(new Random(seed));
     if (restored == null) {

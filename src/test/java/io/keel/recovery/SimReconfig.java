@@ -2,9 +2,13 @@ package io.keel.recovery;
 
 import io.microraft.MembershipChangeMode;
 import io.microraft.RaftEndpoint;
+import io.microraft.RaftNodeStatus;
 import io.microraft.report.RaftGroupMembers;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 
@@ -23,17 +27,36 @@ import java.util.TreeSet;
  * .microraft_commits_with_half_of_four_voters_and_a_stale_removal_overwrites_it}). So a replica
  * is replaced as 3 voters, 2 voters (the outgoing one removed once the incoming learner has
  * caught up), 3 voters: with 1, 2 or 3 voters MicroRaft's commit quorum is a majority.
+ *
+ * <p>As {@code PartitionGroups} does, replicas that are stuck ({@link CatchUpWatch}) are
+ * removed, and fresh ones take their place; a replica that is being removed cannot campaign
+ * ({@link CampaignGuard}). The moves stop before the cluster settles; the stepping does not,
+ * as the driver of a real node never stops.
  */
 final class SimReconfig {
+  /** Virtual time without progress after which a replica is stuck. */
+  static final long STUCK_AFTER_MS = 5_000;
 
   private final SimCluster cluster;
   private final SplittableRandom random;
   private final int replicas;
   private TreeSet<String> wanted = new TreeSet<>();
   private boolean inFlight;
+  // The leader process (and its incarnation) a change in flight was given to: a crash drops
+  // the Raft node, whose futures then never complete, so the change is over with it.
+  private SimNode inFlightAt;
+  private int inFlightIncarnation;
   private int lastProcess;
   boolean active = true;
-  // True: follow MembershipPlan as is, through 4 voters (unsafe with MicroRaft 0.7, see above).
+  // False once the cluster settles: the wanted set stays, the walk toward it goes on.
+  boolean moving = true;
+  private final CatchUpWatch leaderWatch = new CatchUpWatch(STUCK_AFTER_MS);
+  private String watchedLeader;
+  private long leaderSince;
+  long stuckReplaced;
+  // True: follow MembershipPlan as is, through 4 voters (unsafe with MicroRaft 0.7, see above),
+  // as the simulation did when the seeds that replay only so were found: no stuck replicas,
+  // a change in flight on a crashed leader blocks the walk, and no campaign guard.
   boolean allowEvenVoterCount;
   long changes;
   long wantedChanges;
@@ -55,7 +78,7 @@ final class SimReconfig {
 
   /** The partition table changes: one wanted replica is replaced by another process. */
   private void moveWanted() {
-    if (!active) {
+    if (!active || !moving) {
       return;
     }
     List<String> out = new ArrayList<>(wanted);
@@ -81,6 +104,10 @@ final class SimReconfig {
     }
     cluster.queue.schedule(100 + random.nextInt(200), this::step);
     SimNode leader = cluster.leader();
+    if (inFlight && !allowEvenVoterCount && (inFlightAt == null || !inFlightAt.isUp()
+        || inFlightAt.incarnation != inFlightIncarnation)) {
+      inFlight = false;
+    }
     if (inFlight || leader == null) {
       return;
     }
@@ -98,8 +125,15 @@ final class SimReconfig {
       throw new AssertionError("the group has " + voting.size() + " voters " + voting
           + "; MicroRaft 0.7 commits with half of them");
     }
-    MembershipPlan.Step step = MembershipPlan.next(leader.name, all, voting, wanted, caughtUp,
-        !allowEvenVoterCount);
+    Set<String> stuck = allowEvenVoterCount ? Set.of() : stuck(leader, all);
+    MembershipPlan.Step step = MembershipPlan.removeStuck(leader.name, all, voting, caughtUp,
+        stuck);
+    if (step != null) {
+      stuckReplaced++;
+    } else {
+      step = MembershipPlan.next(leader.name, all, voting, wanted, caughtUp,
+          !allowEvenVoterCount);
+    }
     switch (step.action()) {
       case ADD_LEARNER:
         change(leader, step.node(), MembershipChangeMode.ADD_LEARNER, members);
@@ -111,7 +145,7 @@ final class SimReconfig {
         change(leader, step.node(), MembershipChangeMode.REMOVE_MEMBER, members);
         break;
       case TRANSFER_LEADERSHIP:
-        inFlight = true;
+        begin(leader);
         leader.raft.transferLeadership(new NodeEndpoint(step.node()))
             .whenComplete((r, e) -> inFlight = false);
         break;
@@ -120,9 +154,51 @@ final class SimReconfig {
     }
   }
 
+  /**
+   * The members the leader would call stuck: retired ones (their replica is gone for good),
+   * and live ones whose applied index stays behind the leader's without moving.
+   */
+  private Set<String> stuck(SimNode leader, List<String> all) {
+    long now = cluster.queue.nowMs();
+    if (!leader.name.equals(watchedLeader)) {
+      watchedLeader = leader.name;
+      leaderSince = now;
+    }
+    Map<String, Long> match = new HashMap<>();
+    // A terminated replica stops answering; a leader's report would show it silent since.
+    Map<String, Long> answered = new HashMap<>();
+    Set<String> reachable = new TreeSet<>();
+    Set<String> stuck = new TreeSet<>();
+    for (String m : all) {
+      SimNode n = cluster.node(m);
+      if (m.equals(leader.name)) {
+        continue;
+      }
+      if (n == null) {
+        stuck.add(m);
+        continue;
+      }
+      match.put(m, n.isUp() ? n.machine.lastIndex() : 0L);
+      answered.put(m, n.isUp() && RaftNodeStatus.isTerminal(n.raft.getStatus()) ? leaderSince
+          : now);
+      if (n.isUp() && !cluster.network.isCut(leader.name, m) && !cluster.network.isCut(m, leader.name)) {
+        reachable.add(m);
+      }
+    }
+    stuck.addAll(leaderWatch.stuckMembers(now, match, leader.machine.lastIndex(), answered,
+        reachable, leaderSince));
+    return stuck;
+  }
+
+  private void begin(SimNode leader) {
+    inFlight = true;
+    inFlightAt = leader;
+    inFlightIncarnation = leader.incarnation;
+  }
+
   private void change(SimNode leader, String node, MembershipChangeMode mode,
       RaftGroupMembers members) {
-    inFlight = true;
+    begin(leader);
     leader.raft.changeMembership(new NodeEndpoint(node), mode, members.getLogIndex())
         .whenComplete((r, e) -> {
           inFlight = false;

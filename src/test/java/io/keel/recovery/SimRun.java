@@ -76,6 +76,7 @@ final class SimRun {
     if (reconfig != null) {
       reconfig.allowEvenVoterCount = evenVoterCounts;
     }
+    cluster.guardCampaigns = !evenVoterCounts;
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;
@@ -91,12 +92,13 @@ final class SimRun {
       cluster.runSteps(steps);
       chaos.active = false;
       if (reconfig != null) {
-        reconfig.active = false;
+        reconfig.moving = false;
+        reconfig.active = !evenVoterCounts;
       }
       cluster.settleAndCheck();
       return cluster.summary()
           + (reconfig == null ? "" : " memberChanges=" + reconfig.changes + " wantedChanges="
-              + reconfig.wantedChanges);
+              + reconfig.wantedChanges + " stuckReplaced=" + reconfig.stuckReplaced);
     } catch (AssertionError | RuntimeException e) {
       throw new AssertionError("seed=" + seed + " failed (rerun alone with -Dkeel.sim.seed="
           + seed + "): " + e + "\n  at " + cluster.summary() + cluster.describe(), e);
