@@ -4,6 +4,9 @@ import io.keel.cluster.ClusterSetup;
 import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
 import io.keel.recovery.CounterMachine;
+import io.keel.locks.KeelLocks;
+import io.keel.locks.LockMachine;
+import io.keel.locks.LockService;
 import io.keel.recovery.CounterService;
 import io.keel.recovery.GroupHosts;
 import io.keel.recovery.PartitionGroups;
@@ -47,15 +50,19 @@ public final class Keel {
   private final Routing routing;
   private final StatusVerticle status;
   private final CounterService counters;
+  private final LockService lockService;
+  private final KeelLocks locks;
   private final RecoveryVerticle recovery;
   private final List<String> deployments;
   private final boolean ownsVertx;
 
   private Keel(Vertx vertx, KeelOptions options, Routing routing, StatusVerticle status,
-      CounterService counters, RecoveryVerticle recovery, List<String> deployments,
-      boolean ownsVertx) {
+      CounterService counters, LockService lockService, RecoveryVerticle recovery,
+      List<String> deployments, boolean ownsVertx) {
     this.vertx = vertx;
     this.counters = counters;
+    this.lockService = lockService;
+    this.locks = new KeelLocks(vertx, options.getName(), options.getRouteTimeoutMs());
     this.recovery = recovery;
     this.options = options;
     this.routing = routing;
@@ -163,10 +170,12 @@ public final class Keel {
     GroupHosts hosts = new GroupHosts();
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
         ? new RecoveryVerticle(options, dir, manager, routing, hosts,
-            Map.of(CounterMachine.NAME, CounterMachine::new)) : null;
+            Map.of(CounterMachine.NAME, CounterMachine::new, LockMachine.NAME,
+                LockMachine::new)) : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
+    LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs());
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
-        ? new JsonObject().put("phase", "none") : recovery.status());
+        ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held);
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
         .compose(id -> {
           ids.add(id);
@@ -189,15 +198,17 @@ public final class Keel {
               ? routing.register(PING_SERVICE, r -> ping(options.getName(), r)) : Future.succeededFuture();
         })
         .compose(v -> counters.start(recovery == null ? null : recovery::groups))
+        .compose(v -> lockService.start(recovery == null ? null : recovery::groups))
         .map(v -> {
-          Keel keel = new Keel(vertx, options, routing, status, counters, recovery, ids,
-              ownsVertx);
+          Keel keel = new Keel(vertx, options, routing, status, counters, lockService, recovery,
+              ids, ownsVertx);
           log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
               options.getRole().wire(), routing.table().epoch(), routing.members().size(),
               keel.dashboardUrl());
           return keel;
         })
-        .recover(t -> counters.stop().eventually(() -> undeployAll(vertx, ids))
+        .recover(t -> counters.stop().eventually(lockService::stop)
+            .eventually(() -> undeployAll(vertx, ids))
             .transform(ar -> Future.failedFuture(t)));
   }
 
@@ -217,6 +228,11 @@ public final class Keel {
    */
   public PartitionGroups groups() {
     return recovery == null ? null : recovery.groups();
+  }
+
+  /** Fenced locks: acquire, renew, release, and run a block under a lock. */
+  public KeelLocks locks() {
+    return locks;
   }
 
   /** This node's stable name. */
@@ -250,7 +266,8 @@ public final class Keel {
    * {@link #start} made it.
    */
   public Future<Void> close() {
-    Future<Void> undeployed = counters.stop().eventually(() -> undeployAll(vertx, deployments));
+    Future<Void> undeployed = counters.stop().eventually(lockService::stop)
+        .eventually(() -> undeployAll(vertx, deployments));
     return ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
   }
 

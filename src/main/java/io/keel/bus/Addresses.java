@@ -16,6 +16,20 @@ public final class Addresses {
   public static final String COUNTER_ADD = "keel.counter.add";
   /** {@code {key, stale?}} → {@code {key, value}}: reads a replicated counter. */
   public static final String COUNTER_GET = "keel.counter.get";
+  /**
+   * {@code {name, leaseMs?, waitMs?, holder?, requestId?, node?}} → {@code {name, token, holder,
+   * leaseMs}}: acquires a fenced lock, waiting up to {@code waitMs} (0 by default); when
+   * {@code node} names a cluster member, the grant ends as soon as that member leaves.
+   */
+  public static final String LOCK_ACQUIRE = "keel.lock.acquire";
+  /** {@code {name, token, leaseMs?}} → {@code {name, token, leaseMs}}: renews the lease. */
+  public static final String LOCK_RENEW = "keel.lock.renew";
+  /** {@code {name, token}} → {@code {name, released: true}}: releases the lock. */
+  public static final String LOCK_RELEASE = "keel.lock.release";
+  /**
+   * {@code {name}} → {@code {name, held, token?, holder?, leaseLeftMs?, waiters, lastToken}}.
+   */
+  public static final String LOCK_INFO = "keel.lock.info";
   /** Node-local: cluster events (JSON with a {@code type}) for the status feed. */
   public static final String EVENTS = "keel.local.events";
 

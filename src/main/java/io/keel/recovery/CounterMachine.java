@@ -1,11 +1,6 @@
 package io.keel.recovery;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,7 +29,7 @@ public final class CounterMachine implements PartitionStateMachine {
   /** The answer to an add: the counter's new value, and the log index of the add. */
   public record Added(long value, long index) {
     byte[] encode() {
-      return write(out -> {
+      return Bytes.write(out -> {
         out.writeLong(value);
         out.writeLong(index);
       });
@@ -43,7 +38,7 @@ public final class CounterMachine implements PartitionStateMachine {
     /** Decodes an add's answer; empty when the command was malformed. */
     public static Optional<Added> decode(byte[] bytes) {
       return bytes.length != 16 ? Optional.empty()
-          : Optional.of(read(bytes, in -> new Added(in.readLong(), in.readLong())));
+          : Optional.of(Bytes.read(bytes, in -> new Added(in.readLong(), in.readLong())));
     }
   }
 
@@ -53,7 +48,7 @@ public final class CounterMachine implements PartitionStateMachine {
 
   /** The command that adds {@code delta} to {@code key}; {@code requestId} may be null. */
   public static byte[] add(String key, long delta, String requestId) {
-    return write(out -> {
+    return Bytes.write(out -> {
       out.writeUTF(key);
       out.writeLong(delta);
       out.writeBoolean(requestId != null);
@@ -65,26 +60,27 @@ public final class CounterMachine implements PartitionStateMachine {
 
   /** The query that reads {@code key}. */
   public static byte[] get(String key) {
-    return write(out -> out.writeUTF(key));
+    return Bytes.write(out -> out.writeUTF(key));
   }
 
   /** The value a {@link #get} query answered. */
   public static long value(byte[] answer) {
-    return read(answer, DataInputStream::readLong);
+    return Bytes.read(answer, DataInputStream::readLong);
   }
 
   @Override
   public byte[] apply(long index, byte[] command) {
-    String key;
-    long delta;
-    String requestId;
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(command))) {
-      key = in.readUTF();
-      delta = in.readLong();
-      requestId = in.readBoolean() ? in.readUTF() : null;
-    } catch (IOException e) {
+    record Add(String key, long delta, String requestId) {}
+    Add add;
+    try {
+      add = Bytes.read(command, in -> new Add(in.readUTF(), in.readLong(),
+          in.readBoolean() ? in.readUTF() : null));
+    } catch (IllegalArgumentException e) {
       return new byte[0]; // malformed: refused, nothing changes
     }
+    String key = add.key();
+    long delta = add.delta();
+    String requestId = add.requestId();
     if (requestId != null && applied.containsKey(requestId)) {
       return applied.get(requestId).encode();
     }
@@ -102,13 +98,13 @@ public final class CounterMachine implements PartitionStateMachine {
 
   @Override
   public byte[] query(byte[] query) {
-    String key = read(query, in -> in.readUTF());
-    return write(out -> out.writeLong(counters.getOrDefault(key, 0L)));
+    String key = Bytes.read(query, in -> in.readUTF());
+    return Bytes.write(out -> out.writeLong(counters.getOrDefault(key, 0L)));
   }
 
   @Override
   public byte[] takeSnapshot(long index) {
-    return write(out -> {
+    return Bytes.write(out -> {
       out.writeInt(counters.size());
       for (Map.Entry<String, Long> e : counters.entrySet()) {
         out.writeUTF(e.getKey());
@@ -127,7 +123,7 @@ public final class CounterMachine implements PartitionStateMachine {
   public void installSnapshot(long index, byte[] snapshot) {
     counters.clear();
     applied.clear();
-    read(snapshot, in -> {
+    Bytes.read(snapshot, in -> {
       for (int n = in.readInt(); n > 0; n--) {
         counters.put(in.readUTF(), in.readLong());
       }
@@ -136,31 +132,5 @@ public final class CounterMachine implements PartitionStateMachine {
       }
       return null;
     });
-  }
-
-  private interface Writer {
-    void write(DataOutputStream out) throws IOException;
-  }
-
-  private interface Reader<T> {
-    T read(DataInputStream in) throws IOException;
-  }
-
-  private static byte[] write(Writer writer) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      writer.write(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static <T> T read(byte[] bytes, Reader<T> reader) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      return reader.read(in);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("malformed counter record: " + e, e);
-    }
   }
 }

@@ -46,7 +46,7 @@ final class StatusDocument {
   }
 
   static JsonObject build(String node, KeelOptions options, List<ClusterMember> members,
-      PartitionTable table, JsonObject recovery, long startedAtMs, long nowMs) {
+      PartitionTable table, JsonObject recovery, JsonArray locks, long startedAtMs, long nowMs) {
     JsonArray memberArray = new JsonArray();
     for (ClusterMember m : members) {
       JsonObject j = m.toJson().put("self", m.name().equals(node));
@@ -87,7 +87,7 @@ final class StatusDocument {
         .put("partitions", partitions)
         .put("ring", ring)
         .put("recovery", withoutPartitions(recovery))
-        .put("locks", new JsonArray());
+        .put("locks", locks);
   }
 
   /** The recovery part without its partitions, which the top level shows merged. */

@@ -39,6 +39,7 @@ public final class StatusVerticle extends VerticleBase {
   private final KeelOptions options;
   private final Routing routing;
   private final Supplier<JsonObject> recovery;
+  private final Supplier<JsonArray> locks;
   private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
   private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
   private final long startedAtMs = System.currentTimeMillis();
@@ -50,9 +51,11 @@ public final class StatusVerticle extends VerticleBase {
    * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
    * {@code recovery} part of the status, whose {@code phase} must be {@code catching-up} or
    * {@code active} (its groups run), or {@code none} (nodes without a log), for the node to be
-   * ready.
+   * ready; {@code locks} supplies the held locks of the partitions this node leads.
    */
-  public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery) {
+  public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery,
+      Supplier<JsonArray> locks) {
+    this.locks = locks;
     this.options = new KeelOptions(options);
     this.routing = routing;
     this.recovery = recovery;
@@ -146,7 +149,7 @@ public final class StatusVerticle extends VerticleBase {
 
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
-        recovery.get(), startedAtMs, System.currentTimeMillis());
+        recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis());
   }
 
   private static JsonObject error(Failure failure, String sentence) {

@@ -1,0 +1,458 @@
+package io.keel.locks;
+
+import io.keel.bus.Addresses;
+import io.keel.bus.Failure;
+import io.keel.bus.Json;
+import io.keel.cluster.ClusterMember;
+import io.keel.locks.LockMachine.Event;
+import io.keel.locks.LockMachine.Outcome;
+import io.keel.recovery.MachineSet;
+import io.keel.recovery.PartitionGroups;
+import io.keel.routing.Routing;
+import io.keel.routing.ShardRequest;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Fenced locks on the event bus: {@code keel.lock.acquire|renew|release|info} on every node
+ * (client nodes too), routed to the leader of the lock name's partition group, where the
+ * {@link LockMachine} commits them.
+ *
+ * <p>An acquire may name the cluster member it is made for ({@code node}; the Java API names its
+ * own node): when that member leaves the cluster, its leases and waits end at once. Without it,
+ * only the lease ends a grant (a request enters on whichever node's consumer the event bus
+ * picks, so that node says nothing about the caller).
+ *
+ * <p>On the leader: an acquire that has to wait stays pending here until a later command's
+ * outcome grants it or ends its wait; a tick settles leases and waits that ended (every
+ * {@link #TICK_MS}, for the partitions whose next deadline has passed); a node that leaves the
+ * cluster has its leases and waits ended at once. Every outcome is published on the status feed
+ * ({@code lock-granted}, {@code lock-released}, {@code lock-expired}). A leader that loses its
+ * leadership fails its pending waits with {@code NOT_OWNER} naming the new leader, and the
+ * caller's node retries there with the same request id: the table answers from what happened
+ * to it, never granting it twice.
+ *
+ * <p>Every request is checked on the node it enters; a bad field is answered
+ * {@code BAD_REQUEST} there, before anything is sent. All state is touched on the context that
+ * {@link #start} ran on.
+ */
+public final class LockService {
+  /** The routed service name. */
+  public static final String SERVICE = "keel.lock";
+  /** The lease when a request names none. */
+  public static final long LEASE_DEFAULT_MS = 10_000;
+  static final long LEASE_MAX_MS = 3_600_000;
+  static final long WAIT_MAX_MS = 600_000;
+  static final int NAME_LENGTH_MAX = 1024;
+  static final int HOLDER_LENGTH_MAX = 256;
+  static final int REQUEST_ID_LENGTH_MAX = 128;
+  /** How often the leader settles leases and waits that ended. */
+  static final long TICK_MS = 100;
+  private static final long HELD_REFRESH_MS = 2_000;
+  private static final int HELD_PER_PARTITION_MAX = 1_000;
+  private static final int UNCLAIMED_MAX = 10_000;
+
+  private record Pending(int partition, String name, Promise<JsonObject> promise) {}
+
+  private final Vertx vertx;
+  private final Routing routing;
+  private final long routeTimeoutMs;
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private final Map<String, Pending> pending = new HashMap<>();
+  // Grants and ended waits that arrived before their acquire's own answer: claimed by it.
+  private final LinkedHashMap<String, Event> unclaimed = new LinkedHashMap<>();
+  private final Set<Integer> ticking = new HashSet<>();
+  private volatile JsonArray held = new JsonArray();
+  private Set<String> members;
+  private Context context;
+  private Supplier<PartitionGroups> groups;
+  private long tickTimer = -1;
+  private long heldTimer = -1;
+
+  /** The service of a node whose routing is {@code routing}. */
+  public LockService(Vertx vertx, Routing routing, long routeTimeoutMs) {
+    this.vertx = vertx;
+    this.routing = routing;
+    this.routeTimeoutMs = routeTimeoutMs;
+  }
+
+  /**
+   * Answers {@code keel.lock.*} on this node and, when {@code groups} supplies this data node's
+   * partition groups, serves the partitions it leads.
+   */
+  public Future<Void> start(Supplier<PartitionGroups> groups) {
+    this.context = vertx.getOrCreateContext();
+    this.groups = groups;
+    consumers.add(vertx.eventBus().consumer(Addresses.LOCK_ACQUIRE,
+        msg -> route(msg, this::acquireRequest, true)));
+    consumers.add(vertx.eventBus().consumer(Addresses.LOCK_RENEW,
+        msg -> route(msg, LockService::renewRequest, false)));
+    consumers.add(vertx.eventBus().consumer(Addresses.LOCK_RELEASE,
+        msg -> route(msg, LockService::releaseRequest, false)));
+    consumers.add(vertx.eventBus().consumer(Addresses.LOCK_INFO,
+        msg -> route(msg, b -> new JsonObject().put("op", "info"), false)));
+    List<Future<?>> ready = new ArrayList<>();
+    consumers.forEach(c -> ready.add(c.completion()));
+    if (groups != null) {
+      ready.add(routing.registerLeader(SERVICE, r -> serve(r)));
+      tickTimer = vertx.setPeriodic(TICK_MS, id -> context.runOnContext(v -> tick()));
+      heldTimer = vertx.setPeriodic(HELD_REFRESH_MS,
+          id -> context.runOnContext(v -> refreshHeld()));
+    }
+    return Future.all(ready).mapEmpty();
+  }
+
+  /** Stops answering; pending waits fail with {@code UNAVAILABLE}. */
+  public Future<Void> stop() {
+    if (tickTimer >= 0) {
+      vertx.cancelTimer(tickTimer);
+      vertx.cancelTimer(heldTimer);
+    }
+    List<Future<?>> done = new ArrayList<>();
+    consumers.forEach(c -> done.add(c.unregister()));
+    if (groups != null) {
+      done.add(routing.unregister(SERVICE));
+    }
+    if (context != null) {
+      context.runOnContext(v -> {
+        List<Pending> all = new ArrayList<>(pending.values());
+        pending.clear();
+        all.forEach(p -> p.promise().tryFail(Failure.UNAVAILABLE.exception(
+            "node " + routing.nodeName() + " is stopping; retry with the same requestId")));
+      });
+    }
+    return Future.join(done).mapEmpty();
+  }
+
+  /** The locks held in the partitions this node leads (as of the last refresh), for status. */
+  public JsonArray held() {
+    return held;
+  }
+
+  // ---- the entry node: check, then route to the leader
+
+  private void route(Message<JsonObject> msg, Function<JsonObject, JsonObject> build,
+      boolean waits) {
+    JsonObject forward;
+    long timeout;
+    try {
+      JsonObject body = msg.body();
+      if (body == null) {
+        throw Failure.BAD_REQUEST.exception("the request needs a JSON object body");
+      }
+      String name = Json.requireString(body, "name", NAME_LENGTH_MAX);
+      forward = build.apply(body).put("name", name);
+      timeout = routeTimeoutMs + (waits ? forward.getLong("waitMs") : 0);
+    } catch (RuntimeException e) {
+      Failure.reply(msg, e);
+      return;
+    }
+    routing.requestLeader(SERVICE, forward.getString("name"), forward, timeout)
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            msg.reply(ar.result());
+          } else {
+            Failure.reply(msg, ar.cause());
+          }
+        });
+  }
+
+  private JsonObject acquireRequest(JsonObject body) {
+    long leaseMs = millis(body, "leaseMs", LEASE_DEFAULT_MS, 1, LEASE_MAX_MS);
+    long waitMs = millis(body, "waitMs", 0, 0, WAIT_MAX_MS);
+    String node = body.getValue("node") == null ? ""
+        : Json.requireString(body, "node", HOLDER_LENGTH_MAX);
+    String holder = body.getValue("holder") == null ? (node.isEmpty() ? "anonymous" : node)
+        : Json.requireString(body, "holder", HOLDER_LENGTH_MAX);
+    String requestId = body.getValue("requestId") == null ? UUID.randomUUID().toString()
+        : Json.requireString(body, "requestId", REQUEST_ID_LENGTH_MAX);
+    return new JsonObject().put("op", "acquire").put("leaseMs", leaseMs).put("waitMs", waitMs)
+        .put("holder", holder).put("requestId", requestId).put("node", node);
+  }
+
+  private static JsonObject renewRequest(JsonObject body) {
+    return new JsonObject().put("op", "renew").put("token", token(body))
+        .put("leaseMs", millis(body, "leaseMs", LEASE_DEFAULT_MS, 1, LEASE_MAX_MS));
+  }
+
+  private static JsonObject releaseRequest(JsonObject body) {
+    return new JsonObject().put("op", "release").put("token", token(body));
+  }
+
+  private static long token(JsonObject body) {
+    Object t = body.getValue("token");
+    if (!(t instanceof Long || t instanceof Integer) || ((Number) t).longValue() < 1) {
+      throw Failure.BAD_REQUEST.exception("field 'token' must be a positive integer (the token"
+          + " the acquire answered), was " + (t == null ? "missing" : t));
+    }
+    return ((Number) t).longValue();
+  }
+
+  private static long millis(JsonObject body, String field, long byDefault, long min,
+      long max) {
+    Object v = body.getValue(field, byDefault);
+    if (!(v instanceof Long || v instanceof Integer) || ((Number) v).longValue() < min
+        || ((Number) v).longValue() > max) {
+      throw Failure.BAD_REQUEST.exception("field '" + field + "' must be an integer of " + min
+          + ".." + max + " ms, was " + v);
+    }
+    return ((Number) v).longValue();
+  }
+
+  // ---- the leader
+
+  private Future<JsonObject> serve(ShardRequest r) {
+    PartitionGroups g = groups.get();
+    if (g == null) {
+      return Future.failedFuture(Failure.UNAVAILABLE.exception(
+          "this node's partition groups are still starting"));
+    }
+    JsonObject b = r.body();
+    String name = r.key();
+    long now = System.currentTimeMillis();
+    Promise<JsonObject> answer = Promise.promise();
+    context.runOnContext(v -> {
+      switch (b.getString("op", "")) {
+        case "acquire":
+          acquire(g, r.partition(), name, b, now).onComplete(answer);
+          break;
+        case "renew":
+          propose(g, r.partition(), LockMachine.renew(name, b.getLong("token"),
+              b.getLong("leaseMs"), now)).compose(o -> o.status() == LockMachine.Status.RENEWED
+                  ? Future.succeededFuture(new JsonObject().put("name", name)
+                      .put("token", o.token()).put("leaseMs", o.leaseMs()))
+                  : Future.<JsonObject>failedFuture(refusal(name, b, o)))
+              .onComplete(answer);
+          break;
+        case "release":
+          propose(g, r.partition(), LockMachine.release(name, b.getLong("token"), now))
+              .compose(o -> o.status() == LockMachine.Status.RELEASED
+                  ? Future.succeededFuture(new JsonObject().put("name", name)
+                      .put("released", true))
+                  : Future.<JsonObject>failedFuture(refusal(name, b, o)))
+              .onComplete(answer);
+          break;
+        case "info":
+          g.query(r.partition(), MachineSet.frame(LockMachine.NAME,
+              LockMachine.info(name, now)), false)
+              .map(bytes -> infoJson(LockMachine.decodeInfo(bytes))).onComplete(answer);
+          break;
+        default:
+          answer.fail(Failure.BAD_REQUEST.exception("unknown lock operation"));
+      }
+    });
+    return answer.future();
+  }
+
+  private Future<JsonObject> acquire(PartitionGroups g, int partition, String name,
+      JsonObject b, long now) {
+    String requestId = b.getString("requestId");
+    byte[] command = LockMachine.acquire(name, b.getString("holder"), b.getString("node"),
+        requestId, b.getLong("leaseMs"), b.getLong("waitMs"), now);
+    return propose(g, partition, command).compose(o -> {
+      switch (o.status()) {
+        case GRANTED:
+          return Future.succeededFuture(grantJson(name, o.token(), o.holder(), o.leaseMs()));
+        case QUEUED: {
+          Event early = unclaimed.remove(requestId);
+          if (early != null) {
+            return settle(name, early);
+          }
+          Pending waiting = pending.get(requestId);
+          if (waiting == null) {
+            waiting = new Pending(partition, name, Promise.promise());
+            pending.put(requestId, waiting);
+          }
+          return waiting.promise().future();
+        }
+        default:
+          return Future.failedFuture(refusal(name, b, o));
+      }
+    });
+  }
+
+  private static Future<JsonObject> settle(String name, Event e) {
+    return e.kind() == LockMachine.EventKind.GRANTED
+        ? Future.succeededFuture(grantJson(name, e.token(), e.holder(), e.leaseMs()))
+        : Future.failedFuture(Failure.TIMEOUT.exception("the wait for lock '" + name
+            + "' ran out (or its node left); nothing was granted"));
+  }
+
+  private static Throwable refusal(String name, JsonObject b, Outcome o) {
+    switch (o.status()) {
+      case CONFLICT:
+        if ("acquire".equals(b.getString("op"))) {
+          return Failure.CONFLICT.exception("request " + b.getString("requestId") + " was"
+              + " granted lock '" + name + "' with token " + o.token() + " before, and that"
+              + " lease has ended; acquire again with a new requestId");
+        }
+        return Failure.CONFLICT.exception("token " + b.getLong("token") + " does not hold lock '"
+            + name + "': its lease ended or it was released; nothing changed");
+      case TIMEOUT:
+        return Failure.TIMEOUT.exception("lock '" + name + "' is held and the wait of "
+            + b.getLong("waitMs") + " ms ran out; nothing was granted");
+      case FULL:
+        return Failure.UNAVAILABLE.exception("lock '" + name + "' has as many waiters as it"
+            + " may queue; nothing was granted, try again later");
+      default:
+        return Failure.BAD_REQUEST.exception("the lock command for '" + name + "' was"
+            + " malformed; nothing changed");
+    }
+  }
+
+  /**
+   * Commits {@code command}, acts on every event its outcome reports, and completes with the
+   * outcome, all on this service's context: outcomes are handled in the order the group
+   * applied them, so a waiter is pending before the command that grants it is seen.
+   */
+  private Future<Outcome> propose(PartitionGroups g, int partition, byte[] command) {
+    Promise<Outcome> done = Promise.promise();
+    g.propose(partition, MachineSet.frame(LockMachine.NAME, command)).onComplete(ar ->
+        context.runOnContext(v -> {
+          if (ar.failed()) {
+            done.fail(ar.cause());
+            return;
+          }
+          Outcome o = Outcome.decode(ar.result());
+          onEvents(o.events());
+          done.complete(o);
+        }));
+    return done.future();
+  }
+
+  private void onEvents(List<Event> events) {
+    for (Event e : events) {
+      publish(e);
+      if (e.kind() != LockMachine.EventKind.GRANTED
+          && e.kind() != LockMachine.EventKind.WAIT_ENDED) {
+        continue;
+      }
+      Pending p = pending.remove(e.requestId());
+      if (p != null) {
+        settle(p.name(), e).onComplete(p.promise());
+      } else {
+        unclaimed.put(e.requestId(), e);
+        if (unclaimed.size() > UNCLAIMED_MAX) {
+          unclaimed.remove(unclaimed.keySet().iterator().next());
+        }
+      }
+    }
+  }
+
+  private void publish(Event e) {
+    String type = switch (e.kind()) {
+      case GRANTED -> "lock-granted";
+      case RELEASED -> "lock-released";
+      case EXPIRED, NODE_LEFT -> "lock-expired";
+      case WAIT_ENDED -> null;
+    };
+    if (type != null) {
+      vertx.eventBus().publish(Addresses.EVENTS, new JsonObject().put("type", type)
+          .put("node", routing.nodeName()).put("name", e.name()).put("holder", e.holder())
+          .put("token", e.token()).put("reason", e.kind().name().toLowerCase()));
+    }
+  }
+
+  private static JsonObject grantJson(String name, long token, String holder, long leaseMs) {
+    return new JsonObject().put("name", name).put("token", token).put("holder", holder)
+        .put("leaseMs", leaseMs);
+  }
+
+  private static JsonObject infoJson(LockMachine.Info i) {
+    JsonObject out = new JsonObject().put("name", i.name()).put("held", i.held())
+        .put("waiters", i.waiters()).put("lastToken", i.lastToken());
+    if (i.held()) {
+      out.put("token", i.token()).put("holder", i.holder()).put("leaseLeftMs", i.leaseLeftMs());
+    }
+    return out;
+  }
+
+  // ---- the leader's housekeeping
+
+  /**
+   * Settles what ended in the partitions this node leads, ends the leases of nodes that left,
+   * and hands pending waits of partitions it no longer leads back to their callers.
+   */
+  private void tick() {
+    PartitionGroups g = groups.get();
+    if (g == null) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    Set<String> current = new HashSet<>();
+    for (ClusterMember m : routing.members()) {
+      current.add(m.name());
+    }
+    Set<String> left = new HashSet<>();
+    if (members != null) {
+      left.addAll(members);
+      left.removeAll(current);
+    }
+    members = current;
+    for (int p : g.partitions()) {
+      if (!routing.nodeName().equals(g.leaderOf(p))) {
+        continue;
+      }
+      for (String node : left) {
+        propose(g, p, LockMachine.releaseNode(node, now));
+      }
+      if (ticking.add(p)) {
+        g.query(p, MachineSet.frame(LockMachine.NAME, LockMachine.nextDeadline()), true)
+            .compose(bytes -> LockMachine.decodeNextDeadline(bytes) <= now
+                ? propose(g, p, LockMachine.tick(now)).mapEmpty() : Future.succeededFuture())
+            .onComplete(ar -> ticking.remove(p));
+      }
+    }
+    for (Map.Entry<String, Pending> e : new ArrayList<>(pending.entrySet())) {
+      int p = e.getValue().partition();
+      String leader = g.leaderOf(p);
+      if (!routing.nodeName().equals(leader)) {
+        pending.remove(e.getKey());
+        e.getValue().promise().tryFail(Failure.notLeader("node " + routing.nodeName()
+            + " no longer leads the partition of lock '" + e.getValue().name() + "'", leader));
+      }
+    }
+  }
+
+  private void refreshHeld() {
+    PartitionGroups g = groups.get();
+    if (g == null) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    List<Future<List<LockMachine.Info>>> parts = new ArrayList<>();
+    for (int p : g.partitions()) {
+      if (routing.nodeName().equals(g.leaderOf(p))) {
+        parts.add(g.query(p, MachineSet.frame(LockMachine.NAME,
+            LockMachine.held(HELD_PER_PARTITION_MAX, now)), true)
+            .map(LockMachine::decodeHeld));
+      }
+    }
+    Future.join(parts).onComplete(ar -> {
+      TreeMap<String, JsonObject> sorted = new TreeMap<>();
+      for (Future<List<LockMachine.Info>> f : parts) {
+        if (f.succeeded()) {
+          f.result().forEach(i -> sorted.put(i.name(), infoJson(i)));
+        }
+      }
+      held = new JsonArray(new ArrayList<>(sorted.values()));
+    });
+  }
+}

@@ -1,0 +1,260 @@
+package io.keel.locks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keel.Keel;
+import io.keel.KeelOptions;
+import io.keel.bus.Addresses;
+import io.keel.bus.Failure;
+import io.keel.harness.InJvmCluster;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fenced locks on three in-JVM data nodes: grants, tokens, FIFO hand-over, leases, every
+ * failure code, many acquirers in one JVM, {@code withLock}, a holder's node leaving, and the
+ * status that lists held locks.
+ */
+class LockIT {
+  private static InJvmCluster cluster;
+  private static Keel a;
+  private static Keel b;
+  private static Keel c;
+
+  @BeforeAll
+  static void start() {
+    cluster = new InJvmCluster(3);
+    a = cluster.start("a", LockIT::small);
+    b = cluster.start("b", LockIT::small);
+    c = cluster.start("c", LockIT::small);
+    await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
+        .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
+            && k.groups().allActive()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    cluster.close();
+  }
+
+  private static KeelOptions small(KeelOptions o) {
+    return o.setPartitions(8);
+  }
+
+  private static JsonObject call(Keel via, String address, JsonObject body) throws Exception {
+    return via.vertx().eventBus().<JsonObject>request(address, body,
+        new DeliveryOptions().setSendTimeout(30_000)).map(Message::body)
+        .await(40, TimeUnit.SECONDS);
+  }
+
+  /** The failure's symbol and sentence, or "acknowledged". */
+  private static String failure(Keel via, String address, JsonObject body) {
+    try {
+      call(via, address, body);
+      return "acknowledged";
+    } catch (Exception e) {
+      Throwable t = e instanceof io.vertx.core.eventbus.ReplyException ? e
+          : e.getCause() != null ? e.getCause() : e;
+      return String.valueOf(Failure.of(t)) + ": " + t.getMessage();
+    }
+  }
+
+  @Test
+  void a_lock_is_granted_refused_while_held_and_handed_to_the_waiter_with_a_larger_token()
+      throws Exception {
+    FencedLock first = a.locks().acquire("orders").await(30, TimeUnit.SECONDS);
+    assertThat(first.token()).isPositive();
+    JsonObject info = call(b, Addresses.LOCK_INFO, new JsonObject().put("name", "orders"));
+    assertThat(info.getBoolean("held")).isTrue();
+    assertThat(info.getLong("token")).isEqualTo(first.token());
+    assertThat(info.getString("holder")).isEqualTo("a");
+    assertThat(failure(b, Addresses.LOCK_ACQUIRE, new JsonObject().put("name", "orders")))
+        .startsWith("TIMEOUT");
+
+    Future<FencedLock> waiting = c.locks().acquire("orders", new LockOptions().setWaitMs(20_000)
+        .setHolder("worker-c"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> call(a, Addresses.LOCK_INFO,
+        new JsonObject().put("name", "orders")).getInteger("waiters") == 1);
+    assertThat(waiting.isComplete()).isFalse();
+    first.release().await(30, TimeUnit.SECONDS);
+    FencedLock second = waiting.await(30, TimeUnit.SECONDS);
+    assertThat(second.token()).isGreaterThan(first.token());
+    assertThat(second.holder()).isEqualTo("worker-c");
+    // The old token is dead.
+    assertThat(failure(a, Addresses.LOCK_RENEW, new JsonObject().put("name", "orders")
+        .put("token", first.token()))).startsWith("CONFLICT");
+    second.release().await(30, TimeUnit.SECONDS);
+    assertThat(call(c, Addresses.LOCK_INFO, new JsonObject().put("name", "orders"))
+        .getBoolean("held")).isFalse();
+  }
+
+  @Test
+  void waiters_are_granted_in_arrival_order() throws Exception {
+    FencedLock holder = a.locks().acquire("fifo").await(30, TimeUnit.SECONDS);
+    List<Keel> via = List.of(b, c, a, b, c);
+    List<Future<FencedLock>> waiters = new ArrayList<>();
+    for (int i = 0; i < via.size(); i++) {
+      waiters.add(via.get(i).locks().acquire("fifo", new LockOptions().setWaitMs(60_000)
+          .setHolder("w" + i)));
+      int queued = i + 1;
+      await().atMost(Duration.ofSeconds(20)).until(() -> call(a, Addresses.LOCK_INFO,
+          new JsonObject().put("name", "fifo")).getInteger("waiters") == queued);
+    }
+    FencedLock current = holder;
+    long lastToken = holder.token();
+    for (int i = 0; i < waiters.size(); i++) {
+      current.release().await(30, TimeUnit.SECONDS);
+      current = waiters.get(i).await(30, TimeUnit.SECONDS);
+      assertThat(current.holder()).isEqualTo("w" + i);
+      assertThat(current.token()).isGreaterThan(lastToken);
+      lastToken = current.token();
+      for (int j = i + 1; j < waiters.size(); j++) {
+        assertThat(waiters.get(j).isComplete()).as("waiter %d after %d", j, i).isFalse();
+      }
+    }
+    current.release().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void a_lease_not_renewed_ends_and_the_next_waiter_gets_the_lock() throws Exception {
+    FencedLock lapsing = a.locks().acquire("lease", new LockOptions().setLeaseMs(500))
+        .await(30, TimeUnit.SECONDS);
+    FencedLock next = b.locks().acquire("lease", new LockOptions().setWaitMs(20_000))
+        .await(30, TimeUnit.SECONDS);
+    assertThat(next.token()).isGreaterThan(lapsing.token());
+    assertThat(failure(a, Addresses.LOCK_RELEASE, new JsonObject().put("name", "lease")
+        .put("token", lapsing.token()))).startsWith("CONFLICT").contains("lease ended");
+    next.release().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void bad_input_gets_bad_request_and_changes_nothing() {
+    JsonObject ok = new JsonObject().put("name", "bad");
+    assertThat(failure(a, Addresses.LOCK_ACQUIRE, new JsonObject())).startsWith("BAD_REQUEST")
+        .contains("'name'");
+    assertThat(failure(a, Addresses.LOCK_ACQUIRE, ok.copy().put("leaseMs", -1)))
+        .startsWith("BAD_REQUEST").contains("'leaseMs'");
+    assertThat(failure(a, Addresses.LOCK_ACQUIRE, ok.copy().put("leaseMs", 86_400_000L)))
+        .startsWith("BAD_REQUEST").contains("'leaseMs'");
+    assertThat(failure(a, Addresses.LOCK_ACQUIRE, ok.copy().put("waitMs", "long")))
+        .startsWith("BAD_REQUEST").contains("'waitMs'");
+    assertThat(failure(a, Addresses.LOCK_RENEW, ok.copy())).startsWith("BAD_REQUEST")
+        .contains("'token'");
+    assertThat(failure(a, Addresses.LOCK_RELEASE, ok.copy().put("token", "x")))
+        .startsWith("BAD_REQUEST").contains("'token'");
+    assertThat(failure(a, Addresses.LOCK_RELEASE, ok.copy().put("token", 12345)))
+        .startsWith("CONFLICT");
+    assertThat(failure(a, Addresses.LOCK_INFO, new JsonObject().put("name", 7)))
+        .startsWith("BAD_REQUEST");
+  }
+
+  /**
+   * 64 acquirers in one JVM on one name (the failure of Vert.x's own lock): never two holders
+   * at once, every increment kept, every token accepted by the fence in order.
+   */
+  @Test
+  void sixty_four_acquirers_in_one_jvm_never_hold_the_lock_together() throws Exception {
+    AtomicInteger holding = new AtomicInteger();
+    AtomicInteger overlaps = new AtomicInteger();
+    AtomicInteger counter = new AtomicInteger();
+    Fence fence = new Fence();
+    List<Long> refused = new CopyOnWriteArrayList<>();
+    List<Future<Void>> all = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      Keel via = List.of(a, b, c).get(i % 3);
+      all.add(via.locks().withLock("hot", new LockOptions().setWaitMs(120_000), lock -> {
+        if (holding.incrementAndGet() > 1) {
+          overlaps.incrementAndGet();
+        }
+        if (!fence.accept("hot", lock.token())) {
+          refused.add(lock.token());
+        }
+        int read = counter.get();
+        Promise<Void> done = Promise.promise();
+        // Read, yield to the event loop, then write: a second holder would lose an increment.
+        via.vertx().setTimer(1, id -> {
+          counter.set(read + 1);
+          holding.decrementAndGet();
+          done.complete();
+        });
+        return done.future();
+      }));
+    }
+    Future.all(all).await(120, TimeUnit.SECONDS);
+    assertThat(overlaps.get()).isZero();
+    assertThat(refused).isEmpty();
+    assertThat(counter.get()).isEqualTo(64);
+  }
+
+  @Test
+  void with_lock_renews_while_the_block_runs_and_releases_after_it() throws Exception {
+    List<Long> tokens = new CopyOnWriteArrayList<>();
+    Promise<Void> block = Promise.promise();
+    Future<String> running = a.locks().withLock("long", new LockOptions().setLeaseMs(600),
+        lock -> {
+          tokens.add(lock.token());
+          return block.future().map("done");
+        });
+    await().atMost(Duration.ofSeconds(20)).until(() -> !tokens.isEmpty());
+    // Three leases later the lock is still held by the block's token.
+    Future<FencedLock> other = b.locks().acquire("long", new LockOptions().setWaitMs(1_800));
+    assertThat(failureOf(other)).startsWith("TIMEOUT");
+    assertThat(call(c, Addresses.LOCK_INFO, new JsonObject().put("name", "long"))
+        .getLong("token")).isEqualTo(tokens.get(0));
+    block.complete();
+    assertThat(running.await(30, TimeUnit.SECONDS)).isEqualTo("done");
+    await().atMost(Duration.ofSeconds(10)).until(() -> !call(c, Addresses.LOCK_INFO,
+        new JsonObject().put("name", "long")).getBoolean("held"));
+    // A block that throws still releases.
+    Future<Object> thrown = a.locks().withLock("long", new LockOptions(), lock -> {
+      throw new IllegalStateException("boom");
+    });
+    assertThat(failureOf(thrown)).contains("boom");
+    assertThat(call(c, Addresses.LOCK_INFO, new JsonObject().put("name", "long"))
+        .getBoolean("held")).isFalse();
+  }
+
+  @Test
+  void status_lists_held_locks() throws Exception {
+    FencedLock lock = c.locks().acquire("listed", new LockOptions().setHolder("shown"))
+        .await(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      List<Object> listed = new ArrayList<>();
+      for (Keel k : List.of(a, b, c)) {
+        call(k, Addresses.status(k.nodeName()), new JsonObject()).getJsonArray("locks")
+            .forEach(listed::add);
+      }
+      assertThat(listed).anySatisfy(o -> {
+        JsonObject j = (JsonObject) o;
+        assertThat(j.getString("name")).isEqualTo("listed");
+        assertThat(j.getString("holder")).isEqualTo("shown");
+        assertThat(j.getLong("token")).isEqualTo(lock.token());
+      });
+    });
+    lock.release().await(30, TimeUnit.SECONDS);
+  }
+
+  private static String failureOf(Future<?> f) {
+    try {
+      f.await(60, TimeUnit.SECONDS);
+      return "acknowledged";
+    } catch (Exception e) {
+      Throwable t = e instanceof io.vertx.core.eventbus.ReplyException ? e
+          : e.getCause() != null ? e.getCause() : e;
+      return Failure.of(t) + ": " + t.getMessage();
+    }
+  }
+}
