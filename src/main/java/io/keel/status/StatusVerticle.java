@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashSet;
@@ -108,6 +109,11 @@ public final class StatusVerticle extends VerticleBase {
         json(rc, 200, routing.owner(key).toJson());
       }
     });
+    router.post("/v1/locks/:name/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    router.post("/v1/locks/:name/acquire").handler(rc -> lockCall(rc, Addresses.LOCK_ACQUIRE));
+    router.post("/v1/locks/:name/renew").handler(rc -> lockCall(rc, Addresses.LOCK_RENEW));
+    router.post("/v1/locks/:name/release").handler(rc -> lockCall(rc, Addresses.LOCK_RELEASE));
+    router.get("/v1/locks/:name").handler(rc -> lockCall(rc, Addresses.LOCK_INFO));
     router.get("/status/feed").handler(rc -> rc.request().toWebSocket()
         .onSuccess(this::onWebSocket)
         .onFailure(t -> log.debug("node {}: feed upgrade failed: {}", routing.nodeName(), t)));
@@ -150,6 +156,37 @@ public final class StatusVerticle extends VerticleBase {
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
         recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis());
+  }
+
+  /**
+   * The lock's {@code keel.lock.*} request over HTTP: the JSON body's fields (none for a GET)
+   * and the name from the path; the reply, or the failure's code as the HTTP status.
+   */
+  private void lockCall(RoutingContext rc, String address) {
+    JsonObject body;
+    try {
+      String text = rc.body() == null ? null : rc.body().asString();
+      body = text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
+    } catch (RuntimeException e) {
+      json(rc, Failure.BAD_REQUEST.code(), error(Failure.BAD_REQUEST,
+          "the body must be a JSON object"));
+      return;
+    }
+    body.put("name", rc.pathParam("name"));
+    long wait = body.getValue("waitMs") instanceof Number n ? n.longValue() : 0;
+    vertx.eventBus().<JsonObject>request(address, body, new io.vertx.core.eventbus
+        .DeliveryOptions().setSendTimeout(options.getRouteTimeoutMs() + wait + 1_000))
+        .onSuccess(reply -> json(rc, 200, reply.body()))
+        .onFailure(t -> {
+          Failure f = Failure.of(t);
+          if (f == null && t instanceof io.vertx.core.eventbus.ReplyException re) {
+            f = re.failureType() == io.vertx.core.eventbus.ReplyFailure.TIMEOUT
+                ? Failure.TIMEOUT : Failure.UNAVAILABLE;
+          }
+          json(rc, f == null ? 500 : f.code(), new JsonObject()
+              .put("error", f == null ? "INTERNAL" : f.name())
+              .put("code", f == null ? 500 : f.code()).put("message", t.getMessage()));
+        });
   }
 
   private static JsonObject error(Failure failure, String sentence) {

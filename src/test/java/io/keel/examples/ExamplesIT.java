@@ -41,6 +41,32 @@ class ExamplesIT {
   }
 
   @Test
+  void fenced_counter_loses_no_increment_with_two_nodes_writing_one_file() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ledger");
+    try (InJvmCluster cluster = new InJvmCluster(2)) {
+      Keel a = cluster.start("a", o -> o.setPartitions(8));
+      Keel b = cluster.start("b", o -> o.setPartitions(8));
+      await().atMost(Duration.ofSeconds(60)).until(() -> a.groups() != null
+          && b.groups() != null && a.groups().allActive() && b.groups().allActive()
+          && a.routing().table().members().size() == 2);
+      String file = dir.resolve("ledger").toString();
+      FencedCounter onA = new FencedCounter(a, file);
+      FencedCounter onB = new FencedCounter(b, file);
+      // Not deployed (no timer): the test drives the increments, 20 from each node at once.
+      java.util.List<io.vertx.core.Future<Long>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        all.add(onA.increment());
+        all.add(onB.increment());
+      }
+      io.vertx.core.Future.all(all).await(120, TimeUnit.SECONDS);
+      String ledger = java.nio.file.Files.readString(java.nio.file.Path.of(file)).trim();
+      assertThat(ledger.split(" ")[0]).isEqualTo("40");
+    } finally {
+      InJvmCluster.deleteTree(dir);
+    }
+  }
+
+  @Test
   void an_application_verticle_embeds_keel_on_its_own_clustered_vertx() throws Exception {
     try (InJvmCluster cluster = new InJvmCluster(2)) {
       Keel a = cluster.start("a");

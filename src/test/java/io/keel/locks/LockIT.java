@@ -247,6 +247,38 @@ class LockIT {
     lock.release().await(30, TimeUnit.SECONDS);
   }
 
+  @Test
+  void http_acquires_shows_and_releases_a_lock_with_the_failure_codes_as_statuses()
+      throws Exception {
+    io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(a.vertx());
+    try {
+      int port = b.httpPort();
+      var acquired = http.post(port, "127.0.0.1", "/v1/locks/web/acquire")
+          .sendJsonObject(new JsonObject().put("leaseMs", 30_000).put("holder", "curl"))
+          .await(30, TimeUnit.SECONDS);
+      assertThat(acquired.statusCode()).isEqualTo(200);
+      long token = acquired.bodyAsJsonObject().getLong("token");
+      var info = http.get(port, "127.0.0.1", "/v1/locks/web").send().await(30, TimeUnit.SECONDS);
+      assertThat(info.bodyAsJsonObject().getString("holder")).isEqualTo("curl");
+      var busy = http.post(port, "127.0.0.1", "/v1/locks/web/acquire").send()
+          .await(30, TimeUnit.SECONDS);
+      assertThat(busy.statusCode()).isEqualTo(408);
+      assertThat(busy.bodyAsJsonObject().getString("error")).isEqualTo("TIMEOUT");
+      var bad = http.post(port, "127.0.0.1", "/v1/locks/web/release")
+          .sendBuffer(io.vertx.core.buffer.Buffer.buffer("{not json"))
+          .await(30, TimeUnit.SECONDS);
+      assertThat(bad.statusCode()).isEqualTo(400);
+      var released = http.post(port, "127.0.0.1", "/v1/locks/web/release")
+          .sendJsonObject(new JsonObject().put("token", token)).await(30, TimeUnit.SECONDS);
+      assertThat(released.statusCode()).isEqualTo(200);
+      var again = http.post(port, "127.0.0.1", "/v1/locks/web/release")
+          .sendJsonObject(new JsonObject().put("token", token)).await(30, TimeUnit.SECONDS);
+      assertThat(again.statusCode()).isEqualTo(409);
+    } finally {
+      http.close();
+    }
+  }
+
   private static String failureOf(Future<?> f) {
     try {
       f.await(60, TimeUnit.SECONDS);
