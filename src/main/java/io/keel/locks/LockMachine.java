@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -60,8 +61,7 @@ public final class LockMachine implements PartitionStateMachine {
   private static final byte TICK = 4;
   private static final byte RELEASE_NODE = 5;
   private static final byte INFO = 1;
-  private static final byte NEXT_DEADLINE = 2;
-  private static final byte HELD = 3;
+  private static final byte HELD = 2;
 
   /** What a command did for its proposer. */
   public enum Status {
@@ -199,6 +199,12 @@ public final class LockMachine implements PartitionStateMachine {
   private final LinkedHashMap<String, Request> requests = new LinkedHashMap<>();
   private long now;
   private boolean extendLeases;
+  // Published after every change, for the leader's housekeeping on other threads.
+  private volatile long nextDeadlineMs = Long.MAX_VALUE;
+  private volatile int heldCount;
+  private volatile Set<String> holderNodes = Set.of();
+  // How many leases each node holds; the key set is what holderNodes publishes.
+  private final TreeMap<String, Integer> leasesByNode = new TreeMap<>();
 
   /** A table whose queues hold at most {@code waitersMax} waiters each. */
   public LockMachine(int waitersMax) {
@@ -280,7 +286,44 @@ public final class LockMachine implements PartitionStateMachine {
     } catch (IllegalArgumentException e) {
       outcome = new Outcome(Status.MALFORMED, 0, 0, null, List.of());
     }
+    publish();
     return outcome.encode();
+  }
+
+  private void publish() {
+    long next = leaseEnds.isEmpty() ? Long.MAX_VALUE : leaseEnds.first().at();
+    if (!waitEnds.isEmpty()) {
+      next = Math.min(next, waitEnds.first().at());
+    }
+    nextDeadlineMs = next;
+    heldCount = leaseEnds.size();
+    if (!holderNodes.equals(leasesByNode.keySet())) {
+      holderNodes = Set.copyOf(leasesByNode.keySet());
+    }
+  }
+
+  /** The nodes named by the holders of leases: safe to read from any thread. */
+  public Set<String> holderNodes() {
+    return holderNodes;
+  }
+
+  private void countLease(String node, int delta) {
+    if (!node.isEmpty()) {
+      leasesByNode.merge(node, delta, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
+  /**
+   * The earliest lease end or wait deadline, {@code Long.MAX_VALUE} when none: safe to read
+   * from any thread (as of the last command applied).
+   */
+  public long nextDeadlineMs() {
+    return nextDeadlineMs;
+  }
+
+  /** How many locks are held: safe to read from any thread. */
+  public int heldCount() {
+    return heldCount;
   }
 
   private Outcome apply(long index, DataInputStream in) throws IOException {
@@ -430,6 +473,7 @@ public final class LockMachine implements PartitionStateMachine {
     Holder h = lock.holder;
     leaseEnds.remove(new Deadline(h.expiresAt(), name, h.requestId()));
     lock.holder = null;
+    countLease(h.node(), -1);
     remember(h.requestId(), new Request(name, RequestState.ENDED, h.token()));
     events.add(new Event(why, name, h.requestId(), h.holder(), h.token(), h.leaseMs()));
     Waiter next = lock.waiters.pollFirst();
@@ -446,6 +490,7 @@ public final class LockMachine implements PartitionStateMachine {
         now + w.leaseMs());
     lock.holder = h;
     lock.lastToken = index;
+    countLease(h.node(), 1);
     leaseEnds.add(new Deadline(h.expiresAt(), name, h.requestId()));
     remember(w.requestId(), new Request(name, RequestState.GRANTED, index));
     if (events != null) {
@@ -515,11 +560,6 @@ public final class LockMachine implements PartitionStateMachine {
     });
   }
 
-  /** The query for the earliest lease end or wait deadline (or {@code Long.MAX_VALUE}). */
-  public static byte[] nextDeadline() {
-    return new byte[] {NEXT_DEADLINE};
-  }
-
   /** The query for the held locks, at most {@code max} of them, in name order. */
   public static byte[] held(int max, long nowMs) {
     return Bytes.write(out -> {
@@ -538,17 +578,6 @@ public final class LockMachine implements PartitionStateMachine {
           String name = in.readUTF();
           long at = in.readLong();
           return Bytes.write(out -> writeInfo(out, name, locks.get(name), at));
-        }
-        case NEXT_DEADLINE: {
-          long next = Long.MAX_VALUE;
-          if (!leaseEnds.isEmpty()) {
-            next = leaseEnds.first().at();
-          }
-          if (!waitEnds.isEmpty()) {
-            next = Math.min(next, waitEnds.first().at());
-          }
-          long answer = next;
-          return Bytes.write(out -> out.writeLong(answer));
         }
         case HELD: {
           int max = in.readInt();
@@ -605,11 +634,6 @@ public final class LockMachine implements PartitionStateMachine {
     });
   }
 
-  /** Decodes the answer to {@link #nextDeadline}. */
-  public static long decodeNextDeadline(byte[] answer) {
-    return Bytes.read(answer, DataInputStream::readLong);
-  }
-
   // ---- snapshots
 
   @Override
@@ -657,6 +681,7 @@ public final class LockMachine implements PartitionStateMachine {
     leaseEnds.clear();
     waitEnds.clear();
     requests.clear();
+    leasesByNode.clear();
     Bytes.read(snapshot, in -> {
       now = in.readLong();
       extendLeases = in.readBoolean();
@@ -668,6 +693,7 @@ public final class LockMachine implements PartitionStateMachine {
           lock.holder = new Holder(in.readUTF(), in.readUTF(), in.readUTF(), in.readLong(),
               in.readLong(), in.readLong());
           leaseEnds.add(new Deadline(lock.holder.expiresAt(), name, lock.holder.requestId()));
+          countLease(lock.holder.node(), 1);
         }
         for (int w = in.readInt(); w > 0; w--) {
           Waiter waiter = new Waiter(in.readUTF(), in.readUTF(), in.readUTF(), in.readLong(),
@@ -683,6 +709,7 @@ public final class LockMachine implements PartitionStateMachine {
       }
       return null;
     });
+    publish();
   }
 
   private static void writeNullable(DataOutputStream out, String s) throws IOException {

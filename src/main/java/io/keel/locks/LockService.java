@@ -68,8 +68,15 @@ public final class LockService {
   private static final long HELD_REFRESH_MS = 2_000;
   private static final int HELD_PER_PARTITION_MAX = 1_000;
   private static final int UNCLAIMED_MAX = 10_000;
+  /**
+   * How long one attempt of a waiting acquire waits on the leader. Then the caller's node asks
+   * again (same request id), so that a wait survives the death of the leader it waited on.
+   */
+  static final long ATTEMPT_MS = 3_000;
+  private static final long RETRY_DELAY_MS = 200;
 
-  private record Pending(int partition, String name, Promise<JsonObject> promise) {}
+  private record Pending(int partition, String name, Promise<JsonObject> promise,
+      long timer) {}
 
   private final Vertx vertx;
   private final Routing routing;
@@ -80,7 +87,9 @@ public final class LockService {
   private final LinkedHashMap<String, Event> unclaimed = new LinkedHashMap<>();
   private final Set<Integer> ticking = new HashSet<>();
   private volatile JsonArray held = new JsonArray();
-  private Set<String> members;
+  // Every member this node has seen: a holder's node counts as gone only once it was seen.
+  private final Set<String> seen = new HashSet<>();
+  private final Set<String> releasing = new HashSet<>();
   private Context context;
   private Supplier<PartitionGroups> groups;
   private long tickTimer = -1;
@@ -101,13 +110,13 @@ public final class LockService {
     this.context = vertx.getOrCreateContext();
     this.groups = groups;
     consumers.add(vertx.eventBus().consumer(Addresses.LOCK_ACQUIRE,
-        msg -> route(msg, this::acquireRequest, true)));
+        msg -> route(msg, this::acquireRequest)));
     consumers.add(vertx.eventBus().consumer(Addresses.LOCK_RENEW,
-        msg -> route(msg, LockService::renewRequest, false)));
+        msg -> route(msg, LockService::renewRequest)));
     consumers.add(vertx.eventBus().consumer(Addresses.LOCK_RELEASE,
-        msg -> route(msg, LockService::releaseRequest, false)));
+        msg -> route(msg, LockService::releaseRequest)));
     consumers.add(vertx.eventBus().consumer(Addresses.LOCK_INFO,
-        msg -> route(msg, b -> new JsonObject().put("op", "info"), false)));
+        msg -> route(msg, b -> new JsonObject().put("op", "info"))));
     List<Future<?>> ready = new ArrayList<>();
     consumers.forEach(c -> ready.add(c.completion()));
     if (groups != null) {
@@ -119,7 +128,7 @@ public final class LockService {
     return Future.all(ready).mapEmpty();
   }
 
-  /** Stops answering; pending waits fail with {@code UNAVAILABLE}. */
+  /** Stops answering; pending waits fail with {@code UNAVAILABLE} (their callers ask again). */
   public Future<Void> stop() {
     if (tickTimer >= 0) {
       vertx.cancelTimer(tickTimer);
@@ -148,10 +157,8 @@ public final class LockService {
 
   // ---- the entry node: check, then route to the leader
 
-  private void route(Message<JsonObject> msg, Function<JsonObject, JsonObject> build,
-      boolean waits) {
+  private void route(Message<JsonObject> msg, Function<JsonObject, JsonObject> build) {
     JsonObject forward;
-    long timeout;
     try {
       JsonObject body = msg.body();
       if (body == null) {
@@ -159,19 +166,55 @@ public final class LockService {
       }
       String name = Json.requireString(body, "name", NAME_LENGTH_MAX);
       forward = build.apply(body).put("name", name);
-      timeout = routeTimeoutMs + (waits ? forward.getLong("waitMs") : 0);
     } catch (RuntimeException e) {
       Failure.reply(msg, e);
       return;
     }
-    routing.requestLeader(SERVICE, forward.getString("name"), forward, timeout)
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            msg.reply(ar.result());
-          } else {
-            Failure.reply(msg, ar.cause());
-          }
-        });
+    long deadline = System.currentTimeMillis() + forward.getLong("waitMs", 0L);
+    attempt(forward, deadline).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+      } else {
+        Failure.reply(msg, ar.cause());
+      }
+    });
+  }
+
+  /**
+   * One attempt at the leader; a waiting acquire comes back {@code queued} after at most
+   * {@link #ATTEMPT_MS} and is asked again, at whoever leads then, until it is answered.
+   */
+  private Future<JsonObject> attempt(JsonObject forward, long deadline) {
+    long slice = Math.min(Math.max(0, deadline - System.currentTimeMillis()), ATTEMPT_MS);
+    JsonObject body = forward.copy().put("attemptMs", slice);
+    String name = forward.getString("name");
+    return routing.requestLeader(SERVICE, name, body, routeTimeoutMs + slice).transform(ar -> {
+      boolean timeLeft = System.currentTimeMillis() < deadline;
+      if (ar.succeeded()) {
+        JsonObject reply = ar.result();
+        if (reply.getBoolean("timedOut", false)) {
+          return Future.failedFuture(Failure.TIMEOUT.exception(reply.getString("message")));
+        }
+        if (!reply.getBoolean("queued", false)) {
+          return Future.succeededFuture(reply);
+        }
+        return timeLeft ? attempt(forward, deadline) : Future.failedFuture(
+            Failure.TIMEOUT.exception("lock '" + name + "' is held and the wait of "
+                + forward.getLong("waitMs") + " ms ran out; nothing was granted"));
+      }
+      // The leader died, moved or did not answer: a waiting acquire asks again (the same
+      // request id is never granted twice); anything else reports the failure.
+      Failure f = Failure.of(ar.cause());
+      boolean lost = f == Failure.UNAVAILABLE || f == Failure.NOT_OWNER || f == Failure.TIMEOUT
+          || ar.cause() instanceof io.vertx.core.eventbus.ReplyException re
+          && re.failureType() != io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE;
+      if (!lost || !timeLeft) {
+        return Future.failedFuture(ar.cause());
+      }
+      Promise<JsonObject> again = Promise.promise();
+      vertx.setTimer(RETRY_DELAY_MS, id -> attempt(forward, deadline).onComplete(again));
+      return again.future();
+    });
   }
 
   private JsonObject acquireRequest(JsonObject body) {
@@ -277,22 +320,40 @@ public final class LockService {
           }
           Pending waiting = pending.get(requestId);
           if (waiting == null) {
-            waiting = new Pending(partition, name, Promise.promise());
+            long timer = vertx.setTimer(Math.max(1, b.getLong("attemptMs", ATTEMPT_MS)),
+                id -> context.runOnContext(v -> comeBack(requestId)));
+            waiting = new Pending(partition, name, Promise.promise(), timer);
             pending.put(requestId, waiting);
           }
           return waiting.promise().future();
         }
+        case TIMEOUT:
+          return Future.succeededFuture(timedOut("lock '" + name + "' is held and the wait of "
+              + b.getLong("waitMs") + " ms ran out; nothing was granted"));
         default:
           return Future.failedFuture(refusal(name, b, o));
       }
     });
   }
 
+  /** The attempt's time is up: the caller asks again; the waiter stays in the queue. */
+  private void comeBack(String requestId) {
+    Pending p = pending.remove(requestId);
+    if (p != null) {
+      p.promise().tryComplete(new JsonObject().put("name", p.name()).put("queued", true));
+    }
+  }
+
   private static Future<JsonObject> settle(String name, Event e) {
-    return e.kind() == LockMachine.EventKind.GRANTED
-        ? Future.succeededFuture(grantJson(name, e.token(), e.holder(), e.leaseMs()))
-        : Future.failedFuture(Failure.TIMEOUT.exception("the wait for lock '" + name
-            + "' ran out (or its node left); nothing was granted"));
+    return Future.succeededFuture(e.kind() == LockMachine.EventKind.GRANTED
+        ? grantJson(name, e.token(), e.holder(), e.leaseMs())
+        : timedOut("the wait for lock '" + name + "' ran out (or its node left); nothing was"
+            + " granted"));
+  }
+
+  /** The leader's answer to an acquire whose wait ran out: the caller's node fails it. */
+  private static JsonObject timedOut(String sentence) {
+    return new JsonObject().put("timedOut", true).put("message", sentence);
   }
 
   private static Throwable refusal(String name, JsonObject b, Outcome o) {
@@ -305,9 +366,6 @@ public final class LockService {
         }
         return Failure.CONFLICT.exception("token " + b.getLong("token") + " does not hold lock '"
             + name + "': its lease ended or it was released; nothing changed");
-      case TIMEOUT:
-        return Failure.TIMEOUT.exception("lock '" + name + "' is held and the wait of "
-            + b.getLong("waitMs") + " ms ran out; nothing was granted");
       case FULL:
         return Failure.UNAVAILABLE.exception("lock '" + name + "' has as many waiters as it"
             + " may queue; nothing was granted, try again later");
@@ -346,6 +404,7 @@ public final class LockService {
       }
       Pending p = pending.remove(e.requestId());
       if (p != null) {
+        vertx.cancelTimer(p.timer());
         settle(p.name(), e).onComplete(p.promise());
       } else {
         unclaimed.put(e.requestId(), e);
@@ -400,24 +459,26 @@ public final class LockService {
     for (ClusterMember m : routing.members()) {
       current.add(m.name());
     }
-    Set<String> left = new HashSet<>();
-    if (members != null) {
-      left.addAll(members);
-      left.removeAll(current);
-    }
-    members = current;
+    seen.addAll(current);
     for (int p : g.partitions()) {
       if (!routing.nodeName().equals(g.leaderOf(p))) {
         continue;
       }
-      for (String node : left) {
-        propose(g, p, LockMachine.releaseNode(node, now));
+      // Read without a query: a partition without locks or waiters costs nothing here.
+      if (!(g.machine(p, LockMachine.NAME) instanceof LockMachine m)
+          || m.nextDeadlineMs() == Long.MAX_VALUE) {
+        continue;
       }
-      if (ticking.add(p)) {
-        g.query(p, MachineSet.frame(LockMachine.NAME, LockMachine.nextDeadline()), true)
-            .compose(bytes -> LockMachine.decodeNextDeadline(bytes) <= now
-                ? propose(g, p, LockMachine.tick(now)).mapEmpty() : Future.succeededFuture())
-            .onComplete(ar -> ticking.remove(p));
+      // Whoever leads now ends the leases of nodes that left, even if they left before.
+      for (String node : m.holderNodes()) {
+        String key = p + "/" + node;
+        if (seen.contains(node) && !current.contains(node) && releasing.add(key)) {
+          propose(g, p, LockMachine.releaseNode(node, now))
+              .onComplete(ar -> releasing.remove(key));
+        }
+      }
+      if (m.nextDeadlineMs() <= now && ticking.add(p)) {
+        propose(g, p, LockMachine.tick(now)).onComplete(ar -> ticking.remove(p));
       }
     }
     for (Map.Entry<String, Pending> e : new ArrayList<>(pending.entrySet())) {
@@ -425,6 +486,7 @@ public final class LockService {
       String leader = g.leaderOf(p);
       if (!routing.nodeName().equals(leader)) {
         pending.remove(e.getKey());
+        vertx.cancelTimer(e.getValue().timer());
         e.getValue().promise().tryFail(Failure.notLeader("node " + routing.nodeName()
             + " no longer leads the partition of lock '" + e.getValue().name() + "'", leader));
       }
@@ -439,7 +501,8 @@ public final class LockService {
     long now = System.currentTimeMillis();
     List<Future<List<LockMachine.Info>>> parts = new ArrayList<>();
     for (int p : g.partitions()) {
-      if (routing.nodeName().equals(g.leaderOf(p))) {
+      if (routing.nodeName().equals(g.leaderOf(p))
+          && g.machine(p, LockMachine.NAME) instanceof LockMachine m && m.heldCount() > 0) {
         parts.add(g.query(p, MachineSet.frame(LockMachine.NAME,
             LockMachine.held(HELD_PER_PARTITION_MAX, now)), true)
             .map(LockMachine::decodeHeld));

@@ -248,6 +248,15 @@ public final class PartitionGroups {
     return Future.join(done).mapEmpty();
   }
 
+  /**
+   * The state machine {@code name} of this node's replica of partition {@code p}, or null. It
+   * belongs to the replica's Raft thread: read only what it publishes for other threads.
+   */
+  public PartitionStateMachine machine(int p, String name) {
+    Replica r = replicas.get(p);
+    return r == null ? null : r.machine.machine(name);
+  }
+
   /** The partitions this node holds a replica of. */
   public Set<Integer> partitions() {
     return Set.copyOf(replicas.keySet());

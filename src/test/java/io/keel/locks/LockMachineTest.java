@@ -123,7 +123,12 @@ class LockMachineTest {
     run(LockMachine.acquire("L", "a", "n1", "ra", 60_000, 0, 0));
     run(LockMachine.acquire("L", "b", "n1", "rb", 60_000, 60_000, 0));
     run(LockMachine.acquire("L", "c", "n2", "rc", 60_000, 60_000, 0));
+    assertThat(m.holderNodes()).containsExactly("n1");
     Outcome left = run(LockMachine.releaseNode("n1", 10));
+    assertThat(m.holderNodes()).containsExactly("n2");
+    LockMachine restored = new LockMachine(3);
+    restored.installSnapshot(index, m.takeSnapshot(index));
+    assertThat(restored.holderNodes()).containsExactly("n2");
     assertThat(left.events()).extracting(LockMachine.Event::kind)
         .containsExactly(EventKind.WAIT_ENDED, EventKind.NODE_LEFT, EventKind.GRANTED);
     assertThat(left.events().get(2).holder()).isEqualTo("c");
