@@ -33,6 +33,7 @@ public final class Routing {
   private static final int KEY_LENGTH_MAX = 4096;
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
+  private static final int IMMEDIATE_REDIRECTS = 3;
 
   private final Vertx vertx;
   private final RoutingVerticle verticle;
@@ -190,9 +191,12 @@ public final class Routing {
             String named = Failure.namedLeader(cause);
             if (named != null && !named.equals(target)) {
               leaders.put(p, named);
-              // A redirect to a named leader goes at once, without backing off.
-              return n >= options.getRouteAttemptsMax() ? Future.failedFuture(cause)
-                  : attempt(service, key, body, n + 1, deadline, true);
+              // A redirect to a named leader goes at once, without backing off; after two,
+              // the nodes are handing leadership over and disagree for a moment (each names
+              // the other), so the next ones back off like any other retry.
+              if (n < IMMEDIATE_REDIRECTS) {
+                return attempt(service, key, body, n + 1, deadline, true);
+              }
             }
             leaders.remove(p, target);
           }
