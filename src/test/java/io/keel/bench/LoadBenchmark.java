@@ -278,8 +278,8 @@ public final class LoadBenchmark {
         client.partitionCount(), client.epoch(), client.members().stream().map(m -> m.name())
             .toList());
     if (client.partitionCount() != primaries.size()) {
-      System.out.printf("NOTE: the client routes with %d partitions, the nodes with %d"
-          + " (InProcessClient does not pass --partitions): its leader guesses are wrong%n%n",
+      System.out.printf("NOTE: the client routes with %d partitions, the nodes with %d:"
+          + " its leader guesses are wrong%n%n",
           client.partitionCount(), primaries.size());
     }
     return floorKeys;

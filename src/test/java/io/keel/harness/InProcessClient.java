@@ -47,6 +47,9 @@ public final class InProcessClient implements AutoCloseable {
     KeelOptions options = new KeelOptions().setRole(KeelOptions.Role.CLIENT).setName(name)
         .setDataDir(dir.toString()).setHttpPort(-1).setClusterHost("127.0.0.1")
         .setClusterPort(port).setClusterName(cluster.clusterName()).setJoin(join);
+    if (cluster.partitions() != null) {
+      options.setPartitions(cluster.partitions());
+    }
     try {
       return new InProcessClient(Keel.start(options).await(START_TIMEOUT_S, TimeUnit.SECONDS),
           dir);

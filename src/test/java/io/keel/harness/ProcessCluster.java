@@ -61,6 +61,15 @@ public final class ProcessCluster implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
   }
+  /**
+   * The partition count the nodes run with ({@code --partitions} among the extra flags), or
+   * null for the default: a client must use the same, or its table differs from theirs.
+   */
+  public Integer partitions() {
+    int i = extraArgs.indexOf("--partitions");
+    return i < 0 || i + 1 >= extraArgs.size() ? null : Integer.valueOf(extraArgs.get(i + 1));
+  }
+
 
   /** The Hazelcast cluster name, random per cluster. */
   public String clusterName() {
