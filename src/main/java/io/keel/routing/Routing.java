@@ -34,6 +34,7 @@ public final class Routing {
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
   private static final int IMMEDIATE_REDIRECTS = 3;
+  private static final long ATTEMPT_MS_MIN = 100;
 
   private final Vertx vertx;
   private final RoutingVerticle verticle;
@@ -208,8 +209,10 @@ public final class Routing {
       long deadline, boolean byLeader, Throwable cause) {
     long backoff = Math.min(BACKOFF_MS_MAX, BACKOFF_MS_MIN << Math.min(n - 1, 10));
     boolean retryable = Failure.NOT_OWNER.is(cause) || Failure.UNAVAILABLE.is(cause);
+    // An attempt left with less than ATTEMPT_MS_MIN would end in a timeout that hides the
+    // cause already known: report the cause instead.
     if (!retryable || n >= options.getRouteAttemptsMax()
-        || System.currentTimeMillis() + backoff >= deadline) {
+        || System.currentTimeMillis() + backoff + ATTEMPT_MS_MIN >= deadline) {
       return Future.failedFuture(cause);
     }
     Promise<Void> wait = Promise.promise();
