@@ -417,7 +417,7 @@ public final class LockMachine implements PartitionStateMachine {
     }
     Lock lock = locks.computeIfAbsent(name, n -> new Lock());
     if (lock.holder == null && lock.waiters.isEmpty()) {
-      grant(index, name, lock, new Waiter(requestId, holder, node, leaseMs, now), null);
+      grant(index, name, lock, new Waiter(requestId, holder, node, leaseMs, now), events);
       return new Outcome(Status.GRANTED, index, leaseMs, holder, events);
     }
     if (waitMs == 0) {
@@ -493,10 +493,8 @@ public final class LockMachine implements PartitionStateMachine {
     countLease(h.node(), 1);
     leaseEnds.add(new Deadline(h.expiresAt(), name, h.requestId()));
     remember(w.requestId(), new Request(name, RequestState.GRANTED, index));
-    if (events != null) {
-      events.add(new Event(EventKind.GRANTED, name, w.requestId(), w.holder(), index,
-          w.leaseMs()));
-    }
+    events.add(new Event(EventKind.GRANTED, name, w.requestId(), w.holder(), index,
+        w.leaseMs()));
   }
 
   private void endWaits(String node, List<Event> events) {

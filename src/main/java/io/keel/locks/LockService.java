@@ -21,7 +21,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,7 +66,6 @@ public final class LockService {
   static final long TICK_MS = 100;
   private static final long HELD_REFRESH_MS = 2_000;
   private static final int HELD_PER_PARTITION_MAX = 1_000;
-  private static final int UNCLAIMED_MAX = 10_000;
   /**
    * How long one attempt of a waiting acquire waits on the leader. Then the caller's node asks
    * again (same request id), so that a wait survives the death of the leader it waited on.
@@ -83,8 +81,6 @@ public final class LockService {
   private final long routeTimeoutMs;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Map<String, Pending> pending = new HashMap<>();
-  // Grants and ended waits that arrived before their acquire's own answer: claimed by it.
-  private final LinkedHashMap<String, Event> unclaimed = new LinkedHashMap<>();
   private final Set<Integer> ticking = new HashSet<>();
   private volatile JsonArray held = new JsonArray();
   // Every member this node has seen: a holder's node counts as gone only once it was seen.
@@ -314,10 +310,6 @@ public final class LockService {
         case GRANTED:
           return Future.succeededFuture(grantJson(name, o.token(), o.holder(), o.leaseMs()));
         case QUEUED: {
-          Event early = unclaimed.remove(requestId);
-          if (early != null) {
-            return settle(name, early);
-          }
           Pending waiting = pending.get(requestId);
           if (waiting == null) {
             long timer = vertx.setTimer(Math.max(1, b.getLong("attemptMs", ATTEMPT_MS)),
@@ -403,14 +395,11 @@ public final class LockService {
         continue;
       }
       Pending p = pending.remove(e.requestId());
+      // Outcomes are handled in apply order, so a waiter is pending before its grant is seen;
+      // one that came back queued meanwhile learns of the grant on its next attempt.
       if (p != null) {
         vertx.cancelTimer(p.timer());
         settle(p.name(), e).onComplete(p.promise());
-      } else {
-        unclaimed.put(e.requestId(), e);
-        if (unclaimed.size() > UNCLAIMED_MAX) {
-          unclaimed.remove(unclaimed.keySet().iterator().next());
-        }
       }
     }
   }
