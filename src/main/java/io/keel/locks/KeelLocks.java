@@ -92,9 +92,13 @@ public final class KeelLocks {
     return call(Addresses.LOCK_INFO, new JsonObject().put("name", name), 0);
   }
 
+  /**
+   * Asks this node's own lock service: a clustered consumer may be any node's, and a waiting
+   * acquire whose entry node died would go unanswered until its timeout.
+   */
   Future<JsonObject> call(String address, JsonObject body, long waitMs) {
-    return vertx.eventBus().<JsonObject>request(address, body,
-        new DeliveryOptions().setSendTimeout(routeTimeoutMs + waitMs + 1_000))
+    return vertx.eventBus().<JsonObject>request(address, body, new DeliveryOptions()
+        .setLocalOnly(true).setSendTimeout(routeTimeoutMs + waitMs + 1_000))
         .map(Message::body);
   }
 }

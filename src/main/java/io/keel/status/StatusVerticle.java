@@ -174,8 +174,10 @@ public final class StatusVerticle extends VerticleBase {
     }
     body.put("name", rc.pathParam("name"));
     long wait = body.getValue("waitMs") instanceof Number n ? n.longValue() : 0;
+    // This node's own lock service, so that an HTTP caller's wait dies only with this node.
     vertx.eventBus().<JsonObject>request(address, body, new io.vertx.core.eventbus
-        .DeliveryOptions().setSendTimeout(options.getRouteTimeoutMs() + wait + 1_000))
+        .DeliveryOptions().setLocalOnly(true)
+        .setSendTimeout(options.getRouteTimeoutMs() + wait + 1_000))
         .onSuccess(reply -> json(rc, 200, reply.body()))
         .onFailure(t -> {
           Failure f = Failure.of(t);
