@@ -2,15 +2,18 @@ package io.keel;
 
 import io.keel.cluster.ClusterSetup;
 import io.keel.cluster.DataDir;
-import io.keel.routing.Routing;
-import io.keel.recovery.CounterMachine;
 import io.keel.locks.KeelLocks;
 import io.keel.locks.LockMachine;
 import io.keel.locks.LockService;
+import io.keel.map.KeelMap;
+import io.keel.map.MapMachine;
+import io.keel.map.MapVerticle;
+import io.keel.recovery.CounterMachine;
 import io.keel.recovery.CounterService;
 import io.keel.recovery.GroupHosts;
 import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.RecoveryVerticle;
+import io.keel.routing.Routing;
 import io.keel.routing.RoutingVerticle;
 import io.keel.status.StatusVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -52,14 +55,16 @@ public final class Keel {
   private final CounterService counters;
   private final LockService lockService;
   private final KeelLocks locks;
+  private final MapVerticle maps;
   private final RecoveryVerticle recovery;
   private final List<String> deployments;
   private final boolean ownsVertx;
 
   private Keel(Vertx vertx, KeelOptions options, Routing routing, StatusVerticle status,
-      CounterService counters, LockService lockService, RecoveryVerticle recovery,
-      List<String> deployments, boolean ownsVertx) {
+      CounterService counters, LockService lockService, MapVerticle maps,
+      RecoveryVerticle recovery, List<String> deployments, boolean ownsVertx) {
     this.vertx = vertx;
+    this.maps = maps;
     this.counters = counters;
     this.lockService = lockService;
     this.locks = new KeelLocks(vertx, options.getName(), options.getRouteTimeoutMs());
@@ -171,11 +176,13 @@ public final class Keel {
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
         ? new RecoveryVerticle(options, dir, manager, routing, hosts,
             Map.of(CounterMachine.NAME, CounterMachine::new, LockMachine.NAME,
-                LockMachine::new)) : null;
+                LockMachine::new, MapMachine.NAME, MapMachine::new)) : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs());
+    MapVerticle maps = new MapVerticle(routing, recovery == null ? null : recovery::groups,
+        options.getMap(), options.getRouteTimeoutMs());
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
-        ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held);
+        ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held, maps);
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
         .compose(id -> {
           ids.add(id);
@@ -199,9 +206,11 @@ public final class Keel {
         })
         .compose(v -> counters.start(recovery == null ? null : recovery::groups))
         .compose(v -> lockService.start(recovery == null ? null : recovery::groups))
-        .map(v -> {
-          Keel keel = new Keel(vertx, options, routing, status, counters, lockService, recovery,
-              ids, ownsVertx);
+        .compose(v -> vertx.deployVerticle(maps, new DeploymentOptions()))
+        .map(id -> {
+          ids.add(id);
+          Keel keel = new Keel(vertx, options, routing, status, counters, lockService, maps,
+              recovery, ids, ownsVertx);
           log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
               options.getRole().wire(), routing.table().epoch(), routing.members().size(),
               keel.dashboardUrl());
@@ -233,6 +242,14 @@ public final class Keel {
   /** Fenced locks: acquire, renew, release, and run a block under a lock. */
   public KeelLocks locks() {
     return locks;
+  }
+
+  /**
+   * The replicated map called {@code name}: versioned JSON values by key, with
+   * compare-and-set and fenced writes. Cheap: a view, made anew on each call.
+   */
+  public KeelMap map(String name) {
+    return maps.map(name);
   }
 
   /** This node's stable name. */

@@ -1,6 +1,7 @@
 package io.keel;
 
 import io.keel.bus.OptionsJson;
+import io.keel.map.MapOptions;
 import io.keel.recovery.MembershipPlan;
 import io.keel.recovery.WalOptions;
 import io.keel.routing.PlacementConfig;
@@ -60,7 +61,7 @@ public class KeelOptions {
   private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
       "clusterHost", "clusterPort", "join", "busPort", "clusterName", "clusterConfig", "role",
       "weight", "partitions", "replicas", "vnodes", "loadFactor", "routeTimeoutMs",
-      "routeAttemptsMax", "reconcileIntervalMs", "wal");
+      "routeAttemptsMax", "reconcileIntervalMs", "wal", "map");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;
@@ -82,6 +83,7 @@ public class KeelOptions {
   private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
   private WalOptions wal = new WalOptions();
+  private MapOptions map = new MapOptions();
 
   /** All defaults. */
   public KeelOptions() {}
@@ -119,6 +121,7 @@ public class KeelOptions {
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
     setWal(new WalOptions(r.object("wal")));
+    setMap(new MapOptions(r.object("map")));
   }
 
   /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */
@@ -136,7 +139,8 @@ public class KeelOptions {
     return j.put("role", role.wire()).put("weight", weight).put("partitions", partitions)
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
-        .put("reconcileIntervalMs", reconcileIntervalMs).put("wal", wal.toJson());
+        .put("reconcileIntervalMs", reconcileIntervalMs).put("wal", wal.toJson())
+        .put("map", map.toJson());
   }
 
   /** The placement parameters these options describe. */
@@ -393,8 +397,30 @@ public class KeelOptions {
   }
 
   public KeelOptions setWal(WalOptions wal) {
-    this.wal = new WalOptions(Objects.requireNonNull(wal, "wal")).validate();
+    WalOptions w = new WalOptions(Objects.requireNonNull(wal, "wal")).validate();
+    requireFits(map, w);
+    this.wal = w;
     return this;
+  }
+
+  /** The replicated map's limits (key and value size, memory budget). */
+  public MapOptions getMap() {
+    return new MapOptions(map);
+  }
+
+  public KeelOptions setMap(MapOptions map) {
+    MapOptions m = new MapOptions(Objects.requireNonNull(map, "map"));
+    requireFits(m, wal);
+    this.map = m;
+    return this;
+  }
+
+  /** A put command carries the value, the key, the map name and a few fields in one record. */
+  private static void requireFits(MapOptions map, WalOptions wal) {
+    if ((long) map.getValueBytesMax() + map.getKeyBytesMax() + 4096 > wal.getRecordBytesMax()) {
+      throw new IllegalArgumentException("map.valueBytesMax + map.keyBytesMax + 4096 must be <="
+          + " wal.recordBytesMax (" + wal.getRecordBytesMax() + ")");
+    }
   }
 
   private static String requireNonBlank(String key, String v) {

@@ -30,6 +30,18 @@ public final class Addresses {
    * {@code {name}} → {@code {name, held, token?, holder?, leaseLeftMs?, waiters, lastToken}}.
    */
   public static final String LOCK_INFO = "keel.lock.info";
+  /**
+   * {@code {map, key, value, expectVersion?, fence?: {lock, token}, requestId?, timeoutMs?}} →
+   * {@code {version}}: sets a key of a replicated map (expectVersion 0: only if absent).
+   */
+  public static final String MAP_PUT = "keel.map.put";
+  /** {@code {map, key, stale?, timeoutMs?}} → {@code {found, value?, version?}}. */
+  public static final String MAP_GET = "keel.map.get";
+  /**
+   * {@code {map, key, expectVersion?, fence?, requestId?, timeoutMs?}} → {@code {deleted,
+   * version}}: removes a key (deleted false when it was absent).
+   */
+  public static final String MAP_DELETE = "keel.map.delete";
   /** Node-local: cluster events (JSON with a {@code type}) for the status feed. */
   public static final String EVENTS = "keel.local.events";
 

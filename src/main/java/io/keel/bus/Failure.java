@@ -1,5 +1,6 @@
 package io.keel.bus;
 
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -115,5 +116,16 @@ public enum Failure {
     } else {
       UNAVAILABLE.fail(message, String.valueOf(t.getMessage()));
     }
+  }
+
+  /** Answers a request with what {@code answer} completes with, a failure as {@link #reply}. */
+  public static <T> void replyWith(Message<?> message, Future<T> answer) {
+    answer.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else {
+        reply(message, ar.cause());
+      }
+    });
   }
 }

@@ -3,6 +3,7 @@ package io.keel.status;
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
 import io.keel.bus.Failure;
+import io.keel.map.MapVerticle;
 import io.keel.routing.Routing;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -41,6 +42,7 @@ public final class StatusVerticle extends VerticleBase {
   private final Routing routing;
   private final Supplier<JsonObject> recovery;
   private final Supplier<JsonArray> locks;
+  private final MapVerticle maps;
   private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
   private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
   private final long startedAtMs = System.currentTimeMillis();
@@ -52,11 +54,13 @@ public final class StatusVerticle extends VerticleBase {
    * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
    * {@code recovery} part of the status, whose {@code phase} must be {@code catching-up} or
    * {@code active} (its groups run), or {@code none} (nodes without a log), for the node to be
-   * ready; {@code locks} supplies the held locks of the partitions this node leads.
+   * ready; {@code locks} supplies the held locks of the partitions this node leads;
+   * {@code maps} serves the map routes and counts this node's map entries.
    */
   public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery,
-      Supplier<JsonArray> locks) {
+      Supplier<JsonArray> locks, MapVerticle maps) {
     this.locks = locks;
+    this.maps = maps;
     this.options = new KeelOptions(options);
     this.routing = routing;
     this.recovery = recovery;
@@ -114,6 +118,11 @@ public final class StatusVerticle extends VerticleBase {
     router.post("/v1/locks/:name/renew").handler(rc -> lockCall(rc, Addresses.LOCK_RENEW));
     router.post("/v1/locks/:name/release").handler(rc -> lockCall(rc, Addresses.LOCK_RELEASE));
     router.get("/v1/locks/:name").handler(rc -> lockCall(rc, Addresses.LOCK_INFO));
+    router.route("/v1/maps/:map/:key").handler(BodyHandler.create()
+        .setBodyLimit(options.getMap().getValueBytesMax() + 64 * 1024L));
+    router.get("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "get"));
+    router.put("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "put"));
+    router.delete("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "delete"));
     router.get("/status/feed").handler(rc -> rc.request().toWebSocket()
         .onSuccess(this::onWebSocket)
         .onFailure(t -> log.debug("node {}: feed upgrade failed: {}", routing.nodeName(), t)));
@@ -155,7 +164,8 @@ public final class StatusVerticle extends VerticleBase {
 
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
-        recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis());
+        recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis())
+        .put("map", maps.stats());
   }
 
   /**
@@ -179,16 +189,58 @@ public final class StatusVerticle extends VerticleBase {
         .DeliveryOptions().setLocalOnly(true)
         .setSendTimeout(options.getRouteTimeoutMs() + wait + 1_000))
         .onSuccess(reply -> json(rc, 200, reply.body()))
-        .onFailure(t -> {
-          Failure f = Failure.of(t);
-          if (f == null && t instanceof io.vertx.core.eventbus.ReplyException re) {
-            f = re.failureType() == io.vertx.core.eventbus.ReplyFailure.TIMEOUT
-                ? Failure.TIMEOUT : Failure.UNAVAILABLE;
-          }
-          json(rc, f == null ? 500 : f.code(), new JsonObject()
-              .put("error", f == null ? "INTERNAL" : f.name())
-              .put("code", f == null ? 500 : f.code()).put("message", t.getMessage()));
-        });
+        .onFailure(t -> failed(rc, t));
+  }
+
+  /**
+   * A {@code keel.map.*} request over HTTP: map and key from the path; for a put or delete the
+   * JSON body's fields ({@code value}, {@code expectVersion}, {@code fence}, {@code requestId});
+   * for a get, {@code ?stale=true}. The version travels as an {@code ETag}; {@code If-Match}
+   * sets {@code expectVersion}, and {@code If-None-Match: *} makes a put only-if-absent. A get of
+   * an absent key answers 404 with {@code {found: false}}.
+   */
+  private void mapCall(RoutingContext rc, String op) {
+    JsonObject body;
+    try {
+      String text = "get".equals(op) || rc.body() == null ? null : rc.body().asString();
+      body = text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
+      String ifMatch = rc.request().getHeader("If-Match");
+      if (ifMatch != null) {
+        body.put("expectVersion", Long.parseLong(ifMatch.replace("W/", "").replace("\"", "")
+            .trim()));
+      }
+      if ("*".equals(rc.request().getHeader("If-None-Match")) && "put".equals(op)) {
+        body.put("expectVersion", 0L);
+      }
+    } catch (RuntimeException e) {
+      json(rc, Failure.BAD_REQUEST.code(), error(Failure.BAD_REQUEST, "the body must be a JSON"
+          + " object and If-Match a version number"));
+      return;
+    }
+    body.put("map", rc.pathParam("map")).put("key", rc.pathParam("key"));
+    if ("get".equals(op)) {
+      body.put("stale", "true".equals(rc.request().getParam("stale")));
+    }
+    maps.handle(op, body).onSuccess(reply -> {
+      long version = reply.getLong("version", 0L);
+      if (version > 0) {
+        rc.response().putHeader("ETag", "\"" + version + "\"");
+      }
+      json(rc, "get".equals(op) && !reply.getBoolean("found") ? Failure.NOT_FOUND.code() : 200,
+          reply);
+    }).onFailure(t -> failed(rc, t));
+  }
+
+  /** A failure's code as the HTTP status, with {@code {error, code, message}}. */
+  private static void failed(RoutingContext rc, Throwable t) {
+    Failure f = Failure.of(t);
+    if (f == null && t instanceof io.vertx.core.eventbus.ReplyException re) {
+      f = re.failureType() == io.vertx.core.eventbus.ReplyFailure.TIMEOUT
+          ? Failure.TIMEOUT : Failure.UNAVAILABLE;
+    }
+    json(rc, f == null ? 500 : f.code(), new JsonObject()
+        .put("error", f == null ? "INTERNAL" : f.name())
+        .put("code", f == null ? 500 : f.code()).put("message", t.getMessage()));
   }
 
   private static JsonObject error(Failure failure, String sentence) {
