@@ -1,30 +1,59 @@
 package io.keel.harness;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
-/** Free TCP ports on 127.0.0.1, never the same one twice in a JVM. */
+/**
+ * Free TCP ports on 127.0.0.1, never the same one twice in a JVM.
+ *
+ * <p>Ports come from below the kernel's ephemeral range: a port the kernel handed out as
+ * "any free port" may meanwhile become the source port of an outgoing connection (Hazelcast
+ * dials its members all the time), and a node binding it later would fail.
+ */
 public final class FreePorts {
   private static final Set<Integer> handedOut = new HashSet<>();
+  private static final int LOW = 10_000;
+  private static final int HIGH = ephemeralLow();
 
   private FreePorts() {}
 
   /** A port that was free a moment ago and has not been handed out before. */
   public static synchronized int next() {
-    for (int i = 0; i < 100; i++) {
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-        int port = s.getLocalPort();
-        if (handedOut.add(port)) {
-          return port;
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int i = 0; i < 1000; i++) {
+      int port = random.nextInt(LOW, HIGH);
+      if (!handedOut.contains(port) && free(port)) {
+        handedOut.add(port);
+        return port;
       }
     }
-    throw new IllegalStateException("no free port found");
+    throw new IllegalStateException("no free port found in " + LOW + ".." + HIGH);
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The low end of the kernel's ephemeral port range (Linux), else 32768. */
+  private static int ephemeralLow() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      int low = Integer.parseInt(range.split("\\s+")[0]);
+      return low > LOW + 2000 ? low : 32_768;
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
   }
 }
