@@ -110,4 +110,32 @@ class ExamplesIT {
       }
     }
   }
+
+  @Test
+  void shopping_cart_loses_no_update_when_three_nodes_add_to_one_cart_at_once()
+      throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(3)) {
+      Keel a = cluster.start("a", o -> o.setPartitions(8));
+      Keel b = cluster.start("b", o -> o.setPartitions(8));
+      Keel c = cluster.start("c", o -> o.setPartitions(8));
+      await().atMost(Duration.ofSeconds(90)).until(() -> java.util.List.of(a, b, c).stream()
+          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
+              && k.groups().allActive()));
+      java.util.List<io.vertx.core.Future<JsonObject>> all = new java.util.ArrayList<>();
+      for (Keel k : java.util.List.of(a, b, c)) {
+        ShoppingCart shop = new ShoppingCart(k);
+        for (int i = 0; i < 10; i++) {
+          all.add(shop.add("cart-1", "item-" + k.nodeName(), 1));
+          all.add(shop.add("cart-1", "shared", 2));
+        }
+      }
+      io.vertx.core.Future.all(all).await(120, TimeUnit.SECONDS);
+      JsonObject items = new ShoppingCart(b).cart("cart-1").await(30, TimeUnit.SECONDS)
+          .getJsonObject("items");
+      assertThat(items.getInteger("item-a")).isEqualTo(10);
+      assertThat(items.getInteger("item-b")).isEqualTo(10);
+      assertThat(items.getInteger("item-c")).isEqualTo(10);
+      assertThat(items.getInteger("shared")).isEqualTo(60);
+    }
+  }
 }
