@@ -22,6 +22,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -110,6 +111,8 @@ public final class PartitionGroups {
     int ledTerm = -1;
     long leaderSinceMs;
     long checkedMs;
+    // When each learner this leader added was added, until it is promoted.
+    final Map<String, Long> learnerSinceMs = new HashMap<>();
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host) {
@@ -150,6 +153,8 @@ public final class PartitionGroups {
   private long compactTimer = -1;
   private boolean compacting;
   private volatile boolean closed;
+  private final AtomicLong handoffs = new AtomicLong();
+  private final AtomicLong handoffPauseMsMax = new AtomicLong();
 
   /**
    * Groups of node {@code node}.
@@ -159,7 +164,8 @@ public final class PartitionGroups {
    *     {@code p % hosts.size()})
    * @param reachable whether a node is a current member of the cluster
    * @param machines the state machines of every partition, by name (the same on every node)
-   * @param events receives {@code recovery-phase} events of single partitions
+   * @param events receives events of single partitions: their phase, {@code replica-added}
+   *     (a new replica got the state and votes) and {@code leader-moved} (with the write pause)
    */
   public PartitionGroups(Context context, String node, WriteAheadLog wal, RaftCodec codec,
       RaftModelFactory factory, List<Context> hosts, Supplier<PartitionTable> table,
@@ -663,16 +669,45 @@ public final class PartitionGroups {
   private Future<Boolean> change(Replica r, RaftEndpoint member, MembershipChangeMode mode,
       long index) {
     log.info("node {}: partition {}: {} {}", node, r.partition, mode, member);
+    String memberNode = NodeEndpoint.nodeOf((String) member.getId());
     return Future.fromCompletionStage(r.raft.changeMembership(member, mode, index), context)
-        .map(true);
+        .map(done -> {
+          long now = System.currentTimeMillis();
+          if (mode == MembershipChangeMode.ADD_LEARNER) {
+            r.learnerSinceMs.put(memberNode, now);
+          } else if (mode == MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER) {
+            Long since = r.learnerSinceMs.remove(memberNode);
+            // The partition's state has been copied to the new replica, which now votes.
+            events.accept(new JsonObject().put("type", "replica-added")
+                .put("partition", r.partition).put("member", memberNode)
+                .put("copyMs", since == null ? null : now - since));
+          }
+          return true;
+        });
   }
 
   /** Hands leadership over; the walk ends there, since this replica no longer leads. */
   private Future<Boolean> transfer(Replica r, RaftEndpoint to) {
     log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
     Promise<Boolean> done = Promise.promise();
-    r.raft.transferLeadership(to).whenComplete((x, e) -> done.tryComplete(false));
+    long start = System.currentTimeMillis();
+    r.raft.transferLeadership(to).whenComplete((x, e) -> context.runOnContext(v -> {
+      // While leadership moves, the group takes no writes: this is the partition's pause.
+      long pause = System.currentTimeMillis() - start;
+      handoffs.incrementAndGet();
+      handoffPauseMsMax.accumulateAndGet(pause, Math::max);
+      events.accept(new JsonObject().put("type", "leader-moved").put("partition", r.partition)
+          .put("from", node).put("to", NodeEndpoint.nodeOf((String) to.getId()))
+          .put("pauseMs", pause).put("ok", e == null));
+      done.tryComplete(false);
+    }));
     return done.future();
+  }
+
+  /** Leadership hand-overs this node made, and the longest write pause one caused. */
+  public JsonObject handoffStats() {
+    return new JsonObject().put("handoffs", handoffs.get())
+        .put("pauseMsMax", handoffPauseMsMax.get());
   }
 
   private static List<String> names(Collection<RaftEndpoint> endpoints) {

@@ -150,9 +150,12 @@ public final class RecoveryVerticle extends VerticleBase {
     }
   }
 
+  /** A partition's event: its phase ({@code recovery-phase}), or one with a type of its own. */
   private void partitionEvent(JsonObject event) {
-    vertx.eventBus().publish(Addresses.EVENTS, event.put("type", "recovery-phase")
-        .put("node", nodeName));
+    if (event.getString("type") == null) {
+      event.put("type", "recovery-phase");
+    }
+    vertx.eventBus().publish(Addresses.EVENTS, event.put("node", nodeName));
   }
 
   @Override
@@ -188,6 +191,7 @@ public final class RecoveryVerticle extends VerticleBase {
     return new JsonObject().put("phase", phase).put("cluster", clusterId)
         .put("restoredGroups", restoredGroups).put("log", log)
         .put("phases", g == null ? new JsonObject() : g.phaseCounts())
+        .put("moves", g == null ? new JsonObject() : g.handoffStats())
         .put("partitions", g == null ? new JsonArray() : g.status());
   }
 
