@@ -450,12 +450,10 @@ public final class LockService {
     }
     seen.addAll(current);
     for (int p : g.partitions()) {
-      if (!routing.nodeName().equals(g.leaderOf(p))) {
-        continue;
-      }
       // Read without a query: a partition without locks or waiters costs nothing here.
       if (!(g.machine(p, LockMachine.NAME) instanceof LockMachine m)
-          || m.nextDeadlineMs() == Long.MAX_VALUE) {
+          || m.nextDeadlineMs() == Long.MAX_VALUE
+          || !routing.nodeName().equals(g.leaderOf(p))) {
         continue;
       }
       // Whoever leads now ends the leases of nodes that left, even if they left before.

@@ -97,7 +97,7 @@ public final class BusTransport implements Transport {
 
   @Override
   public void send(RaftEndpoint target, RaftMessage message) {
-    String to = NodeEndpoint.nodeOf(String.valueOf(target.getId()));
+    String to = NodeEndpoint.nodeOf(target);
     pending.computeIfAbsent(to, k -> new ArrayList<>()).add(codec.encode(message));
     messagesSent++;
     if (!flushScheduled) {
@@ -108,7 +108,7 @@ public final class BusTransport implements Transport {
 
   @Override
   public boolean isReachable(RaftEndpoint target) {
-    return reachable.test(NodeEndpoint.nodeOf(String.valueOf(target.getId())));
+    return reachable.test(NodeEndpoint.nodeOf(target));
   }
 
   /** Event-bus messages sent so far (each a batch). */

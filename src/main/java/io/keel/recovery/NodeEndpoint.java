@@ -9,16 +9,25 @@ import io.microraft.RaftEndpoint;
  * incarnation, so that a replica once removed can never come back under its old identity with
  * its old Raft state (node names cannot contain {@code ~}).
  *
- * @param name the replica's id: {@code node} or {@code node~incarnation}
+ * <p>Its node name is split off once: leader lookups ask for it on every request.
  */
-public record NodeEndpoint(String name) implements RaftEndpoint {
+public final class NodeEndpoint implements RaftEndpoint {
   private static final char SEPARATOR = '~';
 
-  /** Checks the name. */
-  public NodeEndpoint {
+  private final String name;
+  private final String node;
+
+  /**
+   * The replica called {@code name}.
+   *
+   * @param name the replica's id: {@code node} or {@code node~incarnation}
+   */
+  public NodeEndpoint(String name) {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("an endpoint needs a node name");
     }
+    this.name = name;
+    this.node = nodeOf(name);
   }
 
   /** The replica {@code incarnation} of node {@code node}. */
@@ -26,9 +35,14 @@ public record NodeEndpoint(String name) implements RaftEndpoint {
     return new NodeEndpoint(node + SEPARATOR + incarnation);
   }
 
+  /** The replica's id. */
+  public String name() {
+    return name;
+  }
+
   /** The name of the node this replica runs on. */
   public String node() {
-    return nodeOf(name);
+    return node;
   }
 
   /** The node part of a replica id. */
@@ -37,9 +51,24 @@ public record NodeEndpoint(String name) implements RaftEndpoint {
     return i < 0 ? id : id.substring(0, i);
   }
 
+  /** The node a Raft endpoint runs on. */
+  public static String nodeOf(RaftEndpoint endpoint) {
+    return endpoint instanceof NodeEndpoint e ? e.node : nodeOf(String.valueOf(endpoint.getId()));
+  }
+
   @Override
   public Object getId() {
     return name;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof NodeEndpoint e && e.name.equals(name);
+  }
+
+  @Override
+  public int hashCode() {
+    return name.hashCode();
   }
 
   @Override

@@ -272,7 +272,7 @@ public final class PartitionGroups {
   public String leaderOf(int p) {
     Replica r = replicas.get(p);
     RaftEndpoint leader = r == null ? null : r.raft.getTerm().getLeaderEndpoint();
-    return leader == null ? null : NodeEndpoint.nodeOf(String.valueOf(leader.getId()));
+    return leader == null ? null : NodeEndpoint.nodeOf(leader);
   }
 
   /** Whether every local replica is active (trivially so when this node holds none). */
@@ -335,7 +335,7 @@ public final class PartitionGroups {
       out.add(new JsonObject().put("partition", r.partition).put("replica", r.self.name())
           .put("role", role).put("phase", r.phase).put("term", r.raft.getTerm().getTerm())
           .put("applied", r.machine.appliedIndex())
-          .put("leader", leader == null ? null : NodeEndpoint.nodeOf((String) leader.getId()))
+          .put("leader", leader == null ? null : NodeEndpoint.nodeOf(leader))
           .put("members", names(members.getMembers())));
     }
     return out;
@@ -369,7 +369,7 @@ public final class PartitionGroups {
     if (f == Failure.NOT_OWNER) {
       RaftEndpoint leader = RaftFailures.leader(e);
       return Failure.notLeader("node " + node + " is no longer the leader of partition " + p,
-          leader == null ? null : NodeEndpoint.nodeOf(String.valueOf(leader.getId())));
+          leader == null ? null : NodeEndpoint.nodeOf(leader));
     }
     return f.exception("partition " + p + " cannot commit: " + cause.getClass().getSimpleName()
         + (RaftFailures.indeterminate(e) ? " (the write may or may not have taken effect)"
@@ -593,7 +593,7 @@ public final class PartitionGroups {
     }
     Map<String, RaftEndpoint> byNode = new TreeMap<>();
     for (RaftEndpoint e : committed.getMembers()) {
-      byNode.put(NodeEndpoint.nodeOf((String) e.getId()), e);
+      byNode.put(NodeEndpoint.nodeOf(e), e);
     }
     List<String> voting = names(committed.getVotingMembers());
     String primary = t.primary(r.partition);
@@ -669,7 +669,7 @@ public final class PartitionGroups {
   private Future<Boolean> change(Replica r, RaftEndpoint member, MembershipChangeMode mode,
       long index) {
     log.info("node {}: partition {}: {} {}", node, r.partition, mode, member);
-    String memberNode = NodeEndpoint.nodeOf((String) member.getId());
+    String memberNode = NodeEndpoint.nodeOf(member);
     return Future.fromCompletionStage(r.raft.changeMembership(member, mode, index), context)
         .map(done -> {
           long now = System.currentTimeMillis();
@@ -697,7 +697,7 @@ public final class PartitionGroups {
       handoffs.incrementAndGet();
       handoffPauseMsMax.accumulateAndGet(pause, Math::max);
       events.accept(new JsonObject().put("type", "leader-moved").put("partition", r.partition)
-          .put("from", node).put("to", NodeEndpoint.nodeOf((String) to.getId()))
+          .put("from", node).put("to", NodeEndpoint.nodeOf(to))
           .put("pauseMs", pause).put("ok", e == null));
       done.tryComplete(false);
     }));
@@ -713,7 +713,7 @@ public final class PartitionGroups {
   private static List<String> names(Collection<RaftEndpoint> endpoints) {
     List<String> out = new ArrayList<>();
     for (RaftEndpoint e : endpoints) {
-      out.add(NodeEndpoint.nodeOf((String) e.getId()));
+      out.add(NodeEndpoint.nodeOf(e));
     }
     return out;
   }
