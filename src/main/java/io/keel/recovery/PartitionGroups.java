@@ -65,6 +65,12 @@ import org.slf4j.LoggerFactory;
 public final class PartitionGroups {
   private static final Logger log = LoggerFactory.getLogger(PartitionGroups.class);
   private static final String JOIN_PREFIX = "keel.raft.join.";
+  private static final String MEMBERS_PREFIX = "keel.raft.members.";
+  /**
+   * How long a replica goes without a leader before it asks its table's replicas whether its
+   * group removed it: a member removed by a commit it never received hears nothing more.
+   */
+  static final long ORPHAN_CHECK_MS = 10_000;
   /** Membership steps in flight at once on this node, over all the groups it leads. */
   private static final int CHANGES_IN_FLIGHT_MAX = 64;
   private static final long INVITE_TIMEOUT_MS = 10_000;
@@ -113,6 +119,9 @@ public final class PartitionGroups {
     long checkedMs;
     // When each learner this leader added was added, until it is promoted.
     final Map<String, Long> learnerSinceMs = new HashMap<>();
+    // Driver only: since when this replica knows no leader (-1: it knows one); asking peers.
+    long leaderlessSinceMs = -1;
+    boolean askingMembers;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host) {
@@ -149,6 +158,7 @@ public final class PartitionGroups {
   private final AtomicLong incarnations = new AtomicLong();
   private final String incarnationBase = Long.toString(System.currentTimeMillis(), 36);
   private MessageConsumer<JsonObject> joinConsumer;
+  private MessageConsumer<JsonObject> membersConsumer;
   private long driveTimer = -1;
   private long compactTimer = -1;
   private boolean compacting;
@@ -225,7 +235,9 @@ public final class PartitionGroups {
       return r == null ? null : r.raft;
     })).compose(v -> {
       joinConsumer = context.owner().eventBus().consumer(JOIN_PREFIX + node, this::onInvite);
-      return joinConsumer.completion();
+      membersConsumer = context.owner().eventBus().consumer(MEMBERS_PREFIX + node,
+          this::onMembersAsked);
+      return Future.all(joinConsumer.completion(), membersConsumer.completion()).mapEmpty();
     }).onSuccess(v -> {
       driveTimer = context.owner().setPeriodic(driveIntervalMs,
           id -> context.runOnContext(x -> drive()));
@@ -249,6 +261,7 @@ public final class PartitionGroups {
     }
     if (joinConsumer != null) {
       done.add(joinConsumer.unregister());
+      done.add(membersConsumer.unregister());
     }
     done.add(transports.get(0).close());
     return Future.join(done).mapEmpty();
@@ -438,6 +451,70 @@ public final class PartitionGroups {
         });
   }
 
+  /**
+   * A replica without a leader for {@link #ORPHAN_CHECK_MS} asks the nodes its partition's table
+   * names whether its group still has it. When the group's leader answers with members
+   * (committed and effective) that lack it, the group removed it by a commit it never received: it retires (its
+   * node would otherwise count it as catching up for ever).
+   */
+  private void checkOrphan(Replica r) {
+    long now = System.currentTimeMillis();
+    if (r.raft.getTerm().getLeaderEndpoint() != null) {
+      r.leaderlessSinceMs = -1;
+      return;
+    }
+    if (r.leaderlessSinceMs < 0) {
+      r.leaderlessSinceMs = now;
+    }
+    PartitionTable t = table.get();
+    if (now - r.leaderlessSinceMs < ORPHAN_CHECK_MS || r.askingMembers
+        || r.partition >= t.partitionCount()) {
+      return;
+    }
+    r.askingMembers = true;
+    List<Future<JsonObject>> answers = new ArrayList<>();
+    for (String peer : t.replicas(r.partition)) {
+      if (!peer.equals(node)) {
+        answers.add(context.owner().eventBus().<JsonObject>request(MEMBERS_PREFIX + peer,
+            new JsonObject().put("partition", r.partition),
+            new DeliveryOptions().setSendTimeout(INVITE_TIMEOUT_MS)).map(m -> m.body()));
+      }
+    }
+    Future.join(answers).onComplete(ar -> context.runOnContext(v -> {
+      r.askingMembers = false;
+      r.leaderlessSinceMs = System.currentTimeMillis();
+      for (Future<JsonObject> a : answers) {
+        JsonObject answer = a.succeeded() ? a.result() : null;
+        // Only a leader's word counts: a lagging follower may not know of this replica yet.
+        if (answer != null && answer.getBoolean("leads", false) && !r.retiring
+            && !answer.getJsonArray("members").contains(r.self.name())
+            && !answer.getJsonArray("effective").contains(r.self.name())) {
+          log.info("node {}: partition {}: the group removed replica {} while it was away"
+              + " (its members are {}); retiring it", node, r.partition, r.self,
+              answer.getJsonArray("members"));
+          retire(r);
+          return;
+        }
+      }
+    }));
+  }
+
+  /**
+   * Answers {@code {partition}} with whether this node's replica leads it, and its committed
+   * and effective members.
+   */
+  private void onMembersAsked(Message<JsonObject> msg) {
+    Integer p = msg.body() == null ? null : msg.body().getInteger("partition");
+    Replica r = p == null ? null : replicas.get(p);
+    if (r == null || r.retiring) {
+      Failure.UNAVAILABLE.fail(msg, "node " + node + " holds no replica of partition " + p);
+      return;
+    }
+    msg.reply(new JsonObject().put("partition", p).put("leads", r.leads())
+        .put("members", ids(r.raft.getCommittedMembers().getMembers()))
+        .put("effective", ids(r.raft.getEffectiveMembers().getMembers())));
+  }
+
   /** Stops a replica that left its group and forgets it durably. */
   private Future<Void> retire(Replica r) {
     r.retiring = true;
@@ -520,6 +597,7 @@ public final class PartitionGroups {
         continue;
       }
       updatePhase(r);
+      checkOrphan(r);
       if (r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX && changing.add(r.partition)) {
         walk(r);
       }
