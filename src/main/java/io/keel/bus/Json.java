@@ -46,4 +46,18 @@ public final class Json {
       return "an array";
     }
   }
+
+  /**
+   * The request's own time budget, field {@code timeoutMs} (1..600000), or {@code byDefault};
+   * a {@code BAD_REQUEST} exception when it is out of range.
+   */
+  public static long timeoutMs(JsonObject body, long byDefault) {
+    Object t = body.getValue("timeoutMs", byDefault);
+    if (!(t instanceof Long || t instanceof Integer) || ((Number) t).longValue() < 1
+        || ((Number) t).longValue() > 600_000) {
+      throw Failure.BAD_REQUEST.exception("field 'timeoutMs' must be an integer of"
+          + " 1..600000, was " + t);
+    }
+    return ((Number) t).longValue();
+  }
 }

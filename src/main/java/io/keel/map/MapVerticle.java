@@ -112,7 +112,7 @@ public final class MapVerticle extends VerticleBase {
         throw Failure.BAD_REQUEST.exception("the request needs a JSON object body");
       }
       forward = check(op, body);
-      timeout = timeout(body);
+      timeout = Json.timeoutMs(body, timeoutMs);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -209,16 +209,6 @@ public final class MapVerticle extends VerticleBase {
           + " changed");
     }
     return text;
-  }
-
-  private long timeout(JsonObject body) {
-    Object t = body.getValue("timeoutMs", timeoutMs);
-    if (!(t instanceof Long || t instanceof Integer) || ((Number) t).longValue() < 1
-        || ((Number) t).longValue() > 600_000) {
-      throw Failure.BAD_REQUEST.exception("field 'timeoutMs' must be an integer of"
-          + " 1..600000, was " + t);
-    }
-    return ((Number) t).longValue();
   }
 
   // ---- the leader (or, for a stale read, any replica)

@@ -78,7 +78,7 @@ public final class CounterService {
       JsonObject body = msg.body();
       String key = Json.requireString(body, "key", KEY_LENGTH_MAX);
       forward = build.apply(body).put("key", key);
-      timeout = timeout(body);
+      timeout = Json.timeoutMs(body, timeoutMs);
     } catch (RuntimeException e) {
       Failure.reply(msg, e);
       return;
@@ -113,16 +113,6 @@ public final class CounterService {
           + Json.typeName(stale));
     }
     return new JsonObject().put("op", "get").put("stale", stale);
-  }
-
-  private long timeout(JsonObject body) {
-    Object t = body.getValue("timeoutMs", timeoutMs);
-    if (!(t instanceof Long || t instanceof Integer) || ((Number) t).longValue() < 1
-        || ((Number) t).longValue() > 600_000) {
-      throw Failure.BAD_REQUEST.exception("field 'timeoutMs' must be an integer of"
-          + " 1..600000, was " + t);
-    }
-    return ((Number) t).longValue();
   }
 
   /** On the node the request was routed to: commit or read through the partition's group. */
