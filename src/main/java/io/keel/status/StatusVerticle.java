@@ -19,7 +19,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -49,6 +51,7 @@ public final class StatusVerticle extends VerticleBase {
   private volatile int actualPort = -1;
   private Buffer dashboard;
   private long slowDisconnects;
+  private final Set<String> schemaWarned = new HashSet<>();
 
   /**
    * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
@@ -148,6 +151,11 @@ public final class StatusVerticle extends VerticleBase {
 
   private void onEvent(JsonObject event) {
     JsonObject stamped = feed.stamp(event, System.currentTimeMillis());
+    List<String> wrong = FeedSchema.violations(stamped);
+    if (!wrong.isEmpty() && schemaWarned.add(stamped.getString("type", ""))) {
+      log.warn("node {}: a feed event does not match the documented schema: {} ({})",
+          routing.nodeName(), wrong, stamped.encode());
+    }
     String text = stamped.encode();
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
       if (ws.writeQueueFull()) {
@@ -165,7 +173,9 @@ public final class StatusVerticle extends VerticleBase {
   private JsonObject document() {
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
         recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis())
-        .put("map", maps.stats());
+        .put("map", maps.stats())
+        .put("feed", new JsonObject().put("seq", feed.seq())
+            .put("subscribers", subscribers.size()).put("slowDisconnects", slowDisconnects));
   }
 
   /**

@@ -129,8 +129,10 @@ class PartitionGroupsIT {
   void compaction_deletes_old_segments_and_a_restart_keeps_every_write() throws Exception {
     try (InJvmCluster cluster = new InJvmCluster(1)) {
       // Small segments, so that a few thousand adds fill more than the segments kept.
-      Keel a = cluster.start("a", o -> small(o).setWal(new WalOptions()
-          .setSegmentBytesMax(64 << 10).setRecordBytesMax(32 << 10)));
+      // Map values must fit a record: the smaller records need smaller values.
+      Keel a = cluster.start("a", o -> small(o)
+          .setMap(new io.keel.map.MapOptions().setValueBytesMax(16 << 10))
+          .setWal(new WalOptions().setSegmentBytesMax(64 << 10).setRecordBytesMax(32 << 10)));
       await().atMost(Duration.ofSeconds(30)).until(() -> a.groups() != null
           && a.groups().allActive());
       Map<String, Long> expected = new TreeMap<>();

@@ -1,0 +1,161 @@
+package io.keel.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.keel.Keel;
+import io.keel.bus.Addresses;
+import io.keel.harness.InJvmCluster;
+import io.keel.locks.FencedLock;
+import io.keel.locks.LockOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The status feed: every event type of the design goes out, each matching the documented
+ * schema, with consecutive sequence numbers; and under a flood of events a stalled subscriber
+ * is disconnected (and counted) while a hundred others miss nothing.
+ */
+class FeedIT {
+
+  /** The messages one WebSocket subscriber received, in order. */
+  private static final class Subscriber {
+    final List<JsonObject> messages = new CopyOnWriteArrayList<>();
+    volatile Short closeCode;
+    WebSocket ws;
+
+    Subscriber connect(WebSocketClient client, int port) throws Exception {
+      // Handlers first, so that no message arrives before there is one to take it.
+      ClientWebSocket socket = client.webSocket();
+      socket.textMessageHandler(t -> messages.add(new JsonObject(t)));
+      socket.closeHandler(v -> closeCode = socket.closeStatusCode());
+      ws = socket.connect(port, "127.0.0.1", "/status/feed").await(10, TimeUnit.SECONDS);
+      return this;
+    }
+
+    List<JsonObject> events() {
+      return messages.stream().filter(m -> !"snapshot".equals(m.getString("type"))).toList();
+    }
+
+    Set<String> types() {
+      return events().stream().map(e -> e.getString("type")).collect(Collectors.toSet());
+    }
+
+    void assertConsecutive() {
+      List<JsonObject> events = events();
+      long first = messages.get(0).getLong("seq");
+      for (int i = 0; i < events.size(); i++) {
+        assertThat(events.get(i).getLong("seq")).as("event %d of %s", i, events.get(i))
+            .isEqualTo(first + 1 + i);
+      }
+    }
+  }
+
+  @Test
+  void every_event_type_goes_out_and_matches_the_schema() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(3)) {
+      Keel a = cluster.start("a", o -> o.setPartitions(8));
+      Keel b = cluster.start("b", o -> o.setPartitions(8));
+      Vertx vertx = a.vertx();
+      WebSocketClient client = vertx.createWebSocketClient();
+      Subscriber onA = new Subscriber().connect(client, a.httpPort());
+      Subscriber onB = new Subscriber().connect(client, b.httpPort());
+      Keel c = cluster.start("c", o -> o.setPartitions(8));
+      await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
+          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
+              && k.groups().allActive()));
+      // Lock events come from the feed of the node that leads the lock's partition.
+      Subscriber onC = new Subscriber().connect(client, c.httpPort());
+      FencedLock lock = a.locks().acquire("feed-lock").await(30, TimeUnit.SECONDS);
+      lock.release().await(30, TimeUnit.SECONDS);
+      b.locks().acquire("feed-lock", new LockOptions().setLeaseMs(300))
+          .await(30, TimeUnit.SECONDS);
+      cluster.stop(c);
+      Set<String> expected = Set.of("member-joined", "member-left", "epoch-changed",
+          "partition-moved", "recovery-phase", "replica-added", "leader-moved", "lock-granted",
+          "lock-released", "lock-expired");
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        Set<String> seen = new java.util.HashSet<>(onA.types());
+        seen.addAll(onB.types());
+        seen.addAll(onC.types());
+        assertThat(seen).containsAll(expected);
+      });
+      for (Subscriber s : List.of(onA, onB, onC)) {
+        assertThat(s.messages.get(0).getString("type")).isEqualTo("snapshot");
+        for (JsonObject e : s.events()) {
+          assertThat(FeedSchema.violations(e)).as(e.encode()).isEmpty();
+        }
+        s.assertConsecutive();
+      }
+      client.close();
+    }
+  }
+
+  @Test
+  void a_stalled_subscriber_is_cut_off_and_a_hundred_others_miss_nothing() throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(1)) {
+      Keel a = cluster.start("a", o -> o.setPartitions(8));
+      // Vert.x allows 50 WebSocket connections to one server per client by default.
+      WebSocketClient client = a.vertx().createWebSocketClient(new WebSocketClientOptions()
+          .setMaxConnections(200));
+      List<Subscriber> readers = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        readers.add(new Subscriber().connect(client, a.httpPort()));
+      }
+      // The stalled one on a client of its own with a small socket buffer: a paused reader
+      // fills it and then the node's queue for it sooner.
+      WebSocketClient slow = a.vertx().createWebSocketClient(new WebSocketClientOptions()
+          .setReceiveBufferSize(4096));
+      Subscriber stalled = new Subscriber().connect(slow, a.httpPort());
+      await().atMost(Duration.ofSeconds(10)).until(() -> !stalled.messages.isEmpty());
+      stalled.ws.pause();
+      // 1,000 events a second, each with 2 KB of padding, until the stalled one is cut off.
+      String padding = "x".repeat(2048);
+      AtomicInteger sent = new AtomicInteger();
+      long timer = a.vertx().setPeriodic(10, id -> {
+        for (int i = 0; i < 10; i++) {
+          a.vertx().eventBus().publish(Addresses.EVENTS, new JsonObject()
+              .put("type", "recovery-phase").put("node", "a").put("phase", "load-test")
+              .put("n", sent.incrementAndGet()).put("padding", padding));
+        }
+      });
+      // A paused client reads no close frame either: the node's own count tells.
+      await().atMost(Duration.ofMinutes(4)).until(() -> feed(a).getLong("slowDisconnects") == 1);
+      a.vertx().cancelTimer(timer);
+      int total = sent.get();
+      assertThat(feed(a).getInteger("subscribers")).isEqualTo(100);
+      stalled.ws.resume();
+      await().atMost(Duration.ofSeconds(60)).until(() -> stalled.closeCode != null);
+      assertThat(stalled.closeCode).isEqualTo((short) 1008);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        for (Subscriber r : readers) {
+          assertThat(r.events().stream().filter(e -> "load-test".equals(e.getString("phase")))
+              .count()).isGreaterThanOrEqualTo(total);
+        }
+      });
+      for (Subscriber r : readers) {
+        r.assertConsecutive();
+      }
+      client.close();
+      slow.close();
+    }
+  }
+
+  private static JsonObject feed(Keel node) throws Exception {
+    return node.vertx().eventBus().<JsonObject>request(Addresses.status(node.nodeName()),
+        new JsonObject()).await(10, TimeUnit.SECONDS).body().getJsonObject("feed");
+  }
+}
