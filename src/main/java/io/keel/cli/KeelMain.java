@@ -24,11 +24,17 @@ import picocli.CommandLine.Option;
  * <p>Exit codes: 0 after SIGTERM or SIGINT (the node leaves the cluster first), 2 for bad
  * configuration or a resource that cannot be had (a port in use, an unusable data directory, a
  * corrupt write-ahead log), 1 for anything else.
+ *
+ * <p>The same jar carries the operator commands, which ask a running node over HTTP instead of
+ * starting one: {@code keel status}, {@code keel locks} and {@code keel watch}
+ * ({@link StatusCommand}, {@link LocksCommand}, {@link WatchCommand}).
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "keel 0.1.0",
     sortOptions = false, usageHelpAutoWidth = true,
-    description = "Starts a Keel node: clustered Vert.x on embedded Hazelcast, with placement,"
-        + " routing and the status server.")
+    subcommands = {StatusCommand.class, LocksCommand.class, WatchCommand.class},
+    description = {"Starts a Keel node: clustered Vert.x on embedded Hazelcast, with placement,"
+        + " routing and the status server.",
+        "With a command, asks a running node instead (see keel COMMAND --help)."})
 public final class KeelMain implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final long SHUTDOWN_WAIT_SECONDS = 30;
@@ -101,13 +107,28 @@ public final class KeelMain implements Callable<Integer> {
   /** Runs the command line and returns the exit code (the node's lifetime included). */
   static int run(String[] args) {
     prepareJvm();
+    return commandLine().execute(args);
+  }
+
+  /**
+   * The jar's command line. A bad flag exits 2: for the node with one {@code keel: } line on
+   * stderr, for an operator command with its usage as well.
+   */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new KeelMain());
     cli.setParameterExceptionHandler((ex, a) -> {
-      PrintWriter err = ex.getCommandLine().getErr();
-      err.println("keel: " + ex.getMessage() + " (see --help)");
+      CommandLine failed = ex.getCommandLine();
+      PrintWriter err = failed.getErr();
+      if (failed.getParent() == null) {
+        err.println("keel: " + ex.getMessage() + " (see --help)");
+      } else {
+        err.println("keel " + failed.getCommandName() + ": " + ex.getMessage());
+        failed.usage(err);
+      }
+      err.flush();
       return EXIT_CONFIG;
     });
-    return cli.execute(args);
+    return cli;
   }
 
   /**
