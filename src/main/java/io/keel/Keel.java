@@ -15,12 +15,16 @@ import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.RecoveryVerticle;
 import io.keel.routing.Routing;
 import io.keel.routing.RoutingVerticle;
+import io.keel.status.KeelMetrics;
 import io.keel.status.StatusVerticle;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -120,9 +124,14 @@ public final class Keel {
     }
     HazelcastClusterManager manager = clusterManager(resolved);
     Promise<Keel> result = Promise.promise();
-    Vertx.builder().with(vertxOptions(resolved)).withClusterManager(manager).buildClustered()
+    // Vert.x's own metrics and Keel's in one registry, scraped by GET /metrics.
+    PrometheusMeterRegistry registry = KeelMetrics.newRegistry();
+    Vertx.builder().with(vertxOptions(resolved).setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true).setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withClusterManager(manager).buildClustered()
         .onFailure(result::fail)
-        .onSuccess(vertx -> deploy(vertx, manager, resolved, true)
+        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry)
             .onSuccess(result::complete)
             .onFailure(t -> closeThenFail(vertx, t, result)));
     return result.future();
@@ -147,11 +156,12 @@ public final class Keel {
    */
   public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options) {
-    return deploy(vertx, manager, options, false);
+    // The application's Vert.x keeps its own metrics; Keel's go to a registry of Keel's.
+    return deploy(vertx, manager, options, false, KeelMetrics.newRegistry());
   }
 
   private static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
-      KeelOptions options, boolean ownsVertx) {
+      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry) {
     try {
       requireName(options);
       JsonObject meta = manager.getNodeInfo() == null ? null : manager.getNodeInfo().metadata();
@@ -179,10 +189,15 @@ public final class Keel {
                 LockMachine::new, MapMachine.NAME, MapMachine::new)) : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs());
+    KeelMetrics metrics = new KeelMetrics(registry);
+    if (recovery != null) {
+      metrics.bind(recovery, recovery::groups);
+    }
     MapVerticle maps = new MapVerticle(routing, recovery == null ? null : recovery::groups,
-        options.getMap(), options.getRouteTimeoutMs());
+        options.getMap(), options.getRouteTimeoutMs(), metrics.registry());
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
-        ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held, maps);
+        ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held, maps,
+        metrics);
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
         .compose(id -> {
           ids.add(id);

@@ -11,6 +11,8 @@ import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.PartitionStateMachine;
 import io.keel.routing.Routing;
 import io.keel.routing.ShardRequest;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -53,13 +56,15 @@ public final class MapVerticle extends VerticleBase {
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Supplier<PartitionGroups> groups;
   private final boolean dataNode;
+  private final MeterRegistry meters;
 
   /**
    * The map of a node whose routing is {@code routing}; when {@code groups} supplies this data
    * node's partition groups (null on a client node), it serves the partitions it leads.
    */
   public MapVerticle(Routing routing, Supplier<PartitionGroups> groups, MapOptions limits,
-      long timeoutMs) {
+      long timeoutMs, MeterRegistry meters) {
+    this.meters = meters;
     this.routing = routing;
     this.groups = groups == null ? () -> null : groups;
     this.dataNode = groups != null;
@@ -105,6 +110,17 @@ public final class MapVerticle extends VerticleBase {
    * thread may call it.
    */
   public Future<JsonObject> handle(String op, JsonObject body) {
+    long start = System.nanoTime();
+    return serveEntry(op, body).onComplete(ar -> {
+      Failure f = ar.succeeded() ? null : Failure.of(ar.cause());
+      String outcome = ar.succeeded() ? "ok" : f == null ? "error" : f.name().toLowerCase();
+      Timer.builder("keel_map_operations").description("map requests that entered this node,"
+          + " by operation and outcome").tag("op", op).tag("outcome", outcome)
+          .register(meters).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    });
+  }
+
+  private Future<JsonObject> serveEntry(String op, JsonObject body) {
     JsonObject forward;
     long timeout;
     try {

@@ -163,6 +163,7 @@ public final class PartitionGroups {
   private long compactTimer = -1;
   private boolean compacting;
   private volatile boolean closed;
+  private volatile java.util.function.LongConsumer commitObserver = nanos -> { };
   private final AtomicLong handoffs = new AtomicLong();
   private final AtomicLong handoffPauseMsMax = new AtomicLong();
 
@@ -313,8 +314,12 @@ public final class PartitionGroups {
     if (!serves(r)) {
       return Future.failedFuture(refuse(p, r));
     }
+    long start = System.nanoTime();
     CompletableFuture<byte[]> result = r.raft.<byte[]>replicate(command)
-        .thenApply(ordered -> ordered.getResult());
+        .thenApply(ordered -> {
+          commitObserver.accept(System.nanoTime() - start);
+          return ordered.getResult();
+        });
     return Future.fromCompletionStage(result, context)
         .recover(e -> Future.failedFuture(explain(p, e)));
   }
@@ -780,6 +785,22 @@ public final class PartitionGroups {
       done.tryComplete(false);
     }));
     return done.future();
+  }
+
+  /** Hears the latency of every committed proposal, in nanoseconds: for metrics. */
+  public void observeCommits(java.util.function.LongConsumer observer) {
+    this.commitObserver = observer;
+  }
+
+  /** How many local replicas lead their group. */
+  public int ledCount() {
+    int n = 0;
+    for (Replica r : replicas.values()) {
+      if (!r.retiring && r.leads()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Leadership hand-overs this node made, and the longest write pause one caused. */

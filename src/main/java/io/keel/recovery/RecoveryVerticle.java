@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * groups run, catching up or active. All disk access runs on worker threads.
  */
 public final class RecoveryVerticle extends VerticleBase {
+  private WriteAheadLog.Observer walObserver = (nanos, records) -> { };
+  private java.util.function.LongConsumer commitObserver = nanos -> { };
   private static final Logger log = LoggerFactory.getLogger(RecoveryVerticle.class);
   /** The log's directory under the node's data directory. */
   public static final String LOG_DIR = "wal";
@@ -100,6 +102,7 @@ public final class RecoveryVerticle extends VerticleBase {
       return opened;
     }, false).compose(opened -> {
       wal = opened;
+      wal.observe(walObserver);
       restoredGroups = restored.size();
       WriteAheadLog.Recovery r = wal.recovery();
       JsonObject cut = r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())
@@ -130,6 +133,7 @@ public final class RecoveryVerticle extends VerticleBase {
               RaftCodec.forKeel(factory), factory, hosts.contexts(), routing::table,
               name -> routing.members().stream().anyMatch(m -> m.name().equals(name)),
               machines, PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
+          g.observeCommits(commitObserver);
           groups = g;
           Future<Void> started = g.start(restored, outcome.bootstrap(), options.getPartitions(),
               DRIVE_INTERVAL_MS);
@@ -171,6 +175,15 @@ public final class RecoveryVerticle extends VerticleBase {
           w.close();
           return null;
         }, false));
+  }
+
+  /**
+   * Reports every force of the log and the latency of every commit through a partition group,
+   * for metrics; call before deploying.
+   */
+  public void observe(WriteAheadLog.Observer wal, java.util.function.LongConsumer commits) {
+    this.walObserver = wal;
+    this.commitObserver = commits;
   }
 
   /** This node's partition groups, or null before they start. */

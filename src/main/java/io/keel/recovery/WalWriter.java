@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * appends after the first of a batch. With {@code always} a batch is one record.
  */
 final class WalWriter implements Runnable {
+  // Records written since the last force, for the observer's batch size.
+  private int unforced;
   private static final Logger log = LoggerFactory.getLogger(WalWriter.class);
 
   private final WriteAheadLog wal;
@@ -228,6 +230,7 @@ final class WalWriter implements Runnable {
   }
 
   private void write(List<WalOp> ops) throws IOException {
+    unforced += ops.size();
     WalSegment seg = wal.lastSegment();
     long lsn = lastLsn;
     for (WalOp op : ops) {
@@ -269,8 +272,11 @@ final class WalWriter implements Runnable {
   }
 
   private void force() throws IOException {
+    long start = System.nanoTime();
     wal.lastSegment().channel.force(false);
     wal.commitForceCounter().incrementAndGet();
+    wal.observer().forced(System.nanoTime() - start, unforced);
+    unforced = 0;
     dirty = false;
   }
 

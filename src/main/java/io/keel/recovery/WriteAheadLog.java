@@ -93,6 +93,23 @@ public final class WriteAheadLog implements AutoCloseable {
   private final AtomicLong commitForces = new AtomicLong();
   private final Recovery recovery;
   private final WalWriter writer;
+  private volatile Observer observer = (nanos, records) -> { };
+
+  /** Hears of every force of the log: for metrics. Called on the writer thread; be quick. */
+  @FunctionalInterface
+  public interface Observer {
+    /** A force took {@code nanos} and made {@code records} records durable. */
+    void forced(long nanos, int records);
+  }
+
+  /** Reports every force from now on to {@code observer}. */
+  public void observe(Observer observer) {
+    this.observer = observer;
+  }
+
+  Observer observer() {
+    return observer;
+  }
   private final WalPreallocator preallocator;
   private volatile long snapshotLsn;
   // Invariant: the LSN of the newest snapshot mark record, 0 if none.

@@ -45,6 +45,7 @@ public final class StatusVerticle extends VerticleBase {
   private final Supplier<JsonObject> recovery;
   private final Supplier<JsonArray> locks;
   private final MapVerticle maps;
+  private final KeelMetrics metrics;
   private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
   private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
   private final long startedAtMs = System.currentTimeMillis();
@@ -58,11 +59,13 @@ public final class StatusVerticle extends VerticleBase {
    * {@code recovery} part of the status, whose {@code phase} must be {@code catching-up} or
    * {@code active} (its groups run), or {@code none} (nodes without a log), for the node to be
    * ready; {@code locks} supplies the held locks of the partitions this node leads;
-   * {@code maps} serves the map routes and counts this node's map entries.
+   * {@code maps} serves the map routes and counts this node's map entries; {@code metrics} is
+   * what {@code GET /metrics} shows.
    */
   public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery,
-      Supplier<JsonArray> locks, MapVerticle maps) {
+      Supplier<JsonArray> locks, MapVerticle maps, KeelMetrics metrics) {
     this.locks = locks;
+    this.metrics = metrics;
     this.maps = maps;
     this.options = new KeelOptions(options);
     this.routing = routing;
@@ -100,6 +103,9 @@ public final class StatusVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     router.get("/status").handler(rc -> json(rc, 200, document()));
+    router.get("/metrics").handler(rc -> rc.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(metrics.scrape()));
     router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(rc -> {
       boolean ready = StatusDocument.ready(routing.nodeName(), options.getRole(), routing.table(),
@@ -151,6 +157,7 @@ public final class StatusVerticle extends VerticleBase {
 
   private void onEvent(JsonObject event) {
     JsonObject stamped = feed.stamp(event, System.currentTimeMillis());
+    metrics.onEvent(stamped);
     List<String> wrong = FeedSchema.violations(stamped);
     if (!wrong.isEmpty() && schemaWarned.add(stamped.getString("type", ""))) {
       log.warn("node {}: a feed event does not match the documented schema: {} ({})",
@@ -160,6 +167,7 @@ public final class StatusVerticle extends VerticleBase {
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
       if (ws.writeQueueFull()) {
         slowDisconnects++;
+        metrics.slowDisconnect();
         log.info("node {}: feed subscriber {} too slow, disconnected ({} so far)",
             routing.nodeName(), ws.remoteAddress(), slowDisconnects);
         subscribers.remove(ws);

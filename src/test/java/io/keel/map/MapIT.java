@@ -294,4 +294,23 @@ class MapIT {
     assertThat(send(put, "/v1/maps/web/cart-2", "{\"value\":1}", "If-None-Match", "*")
         .statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void metrics_show_map_operations_commits_log_forces_and_vertx_meters() throws Exception {
+    a.map("metered").put("k", 1).await(30, TimeUnit.SECONDS);
+    a.map("metered").get("k").await(30, TimeUnit.SECONDS);
+    assertThat(failure(a.map("metered").putIfAbsent("k", 2))).startsWith("CONFLICT");
+    var scrape = http.get(a.httpPort(), "127.0.0.1", "/metrics").send()
+        .await(30, TimeUnit.SECONDS);
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    assertThat(scrape.getHeader("content-type")).startsWith("text/plain");
+    String text = scrape.bodyAsString();
+    assertThat(text).contains(
+        "keel_map_operations_seconds_count{op=\"put\",outcome=\"ok\"}",
+        "keel_map_operations_seconds_count{op=\"get\",outcome=\"ok\"}",
+        "keel_map_operations_seconds_count{op=\"put\",outcome=\"conflict\"}",
+        "keel_raft_commit_seconds", "keel_wal_force_seconds", "keel_wal_force_records",
+        "keel_partitions{state=\"held\"} 8.0", "keel_feed_slow_disconnects_total",
+        "vertx_eventbus_", "vertx_http_server_");
+  }
 }
