@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.Partition;
 import io.keel.Keel;
 import io.keel.KeelOptions;
+import io.keel.cluster.ClusterSetup;
 import io.keel.harness.FreePorts;
 import io.keel.harness.InJvmCluster;
 import io.vertx.core.Vertx;
@@ -52,9 +53,24 @@ final class BenchClient implements AutoCloseable {
     return join(clusterName, join, name, Files.createTempDirectory("keel-" + name + "-"));
   }
 
+  /**
+   * As {@link #join(String, List, String)}, as a Hazelcast <em>lite</em> member: it owns no
+   * partition and no backup of any Hazelcast map, so every map operation it makes (Vert.x's
+   * {@code AsyncMap} included) is served by the data nodes, as Keel's are.
+   */
+  static BenchClient joinLite(String clusterName, List<String> join, String name)
+      throws Exception {
+    return join(clusterName, join, name, Files.createTempDirectory("keel-" + name + "-"), true);
+  }
+
   /** As {@link #join(String, List, String)}, in data directory {@code dir} (deleted by close). */
   static BenchClient join(String clusterName, List<String> join, String name, Path dir)
       throws Exception {
+    return join(clusterName, join, name, dir, false);
+  }
+
+  private static BenchClient join(String clusterName, List<String> join, String name, Path dir,
+      boolean lite) throws Exception {
     int port = FreePorts.next();
     List<String> all = new ArrayList<>(join);
     all.add("127.0.0.1:" + port);
@@ -62,7 +78,8 @@ final class BenchClient implements AutoCloseable {
         .setName(name).setDataDir(dir.toString()).setHttpPort(-1)
         .setClusterHost("127.0.0.1").setClusterPort(port).setClusterName(clusterName)
         .setJoin(all));
-    HazelcastClusterManager manager = Keel.clusterManager(options);
+    HazelcastClusterManager manager = new HazelcastClusterManager(
+        ClusterSetup.hazelcastConfig(options).setLiteMember(lite));
     Vertx vertx = Vertx.builder().with(Keel.vertxOptions(options)).withClusterManager(manager)
         .buildClustered().await(START_TIMEOUT_S, TimeUnit.SECONDS);
     try {
@@ -103,7 +120,8 @@ final class BenchClient implements AutoCloseable {
     return owner != null && !local.contains(owner.getUuid());
   }
 
-  private HazelcastInstance hazelcast() {
+  /** This client's Hazelcast member. */
+  HazelcastInstance hazelcast() {
     return manager.getHazelcastInstance();
   }
 

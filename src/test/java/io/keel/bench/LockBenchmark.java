@@ -1,17 +1,15 @@
 package io.keel.bench;
 
+import static io.keel.bench.Table.fmt;
+
 import io.keel.Keel;
 import io.keel.bus.Addresses;
-import io.keel.harness.InJvmCluster;
 import io.keel.harness.NodeProcess;
 import io.keel.harness.ProcessCluster;
 import io.keel.routing.PartitionTable;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,17 +17,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -103,66 +96,43 @@ public final class LockBenchmark {
       long acquireP50Ns, long acquireP99Ns, long failed, String failures, double handOversPerS,
       long overlaps, double load) {}
 
-  private LockBenchmark(Map<String, String> args) {
-    seconds = Integer.parseInt(args.getOrDefault("seconds", "5"));
-    warmupS = Integer.parseInt(args.getOrDefault("warmup-s", "2"));
-    jitWarmupS = Integer.parseInt(args.getOrDefault("jit-warmup-s", "5"));
-    runs = Integer.parseInt(args.getOrDefault("runs", "3"));
-    contexts = Integer.parseInt(args.getOrDefault("contexts", "2"));
-    leaseMs = Long.parseLong(args.getOrDefault("lease-ms", "2000"));
-    settleS = Long.parseLong(args.getOrDefault("settle-s", "300"));
-    cases = Set.of(args.getOrDefault("cases", "a,b,c,d,e,f,ref").split(","));
-    diagnoseLeaseMs = Long.parseLong(args.getOrDefault("diagnose-lease-ms", "15000"));
-    failover = Boolean.parseBoolean(args.getOrDefault("failover", "true")) && cases.contains("f");
-    if (seconds < 1 || warmupS < 0 || jitWarmupS < 0 || runs < 1 || contexts < 1
-        || leaseMs < 1) {
-      throw new IllegalArgumentException("bad arguments: " + args);
-    }
+  private LockBenchmark(BenchArgs args) {
+    seconds = args.integer("seconds", 5);
+    warmupS = args.integer("warmup-s", 2);
+    jitWarmupS = args.integer("jit-warmup-s", 5);
+    runs = args.integer("runs", 3);
+    contexts = args.integer("contexts", 2);
+    leaseMs = args.longValue("lease-ms", 2000);
+    settleS = args.longValue("settle-s", 300);
+    cases = args.words("cases", "a,b,c,d,e,f,ref");
+    diagnoseLeaseMs = args.longValue("diagnose-lease-ms", 15000);
+    failover = args.bool("failover", true) && cases.contains("f");
+    args.requireAllUsed();
+    BenchArgs.require(seconds >= 1 && warmupS >= 0 && jitWarmupS >= 0 && runs >= 1
+        && contexts >= 1 && leaseMs >= 1, "bad arguments: " + args);
   }
 
   /** Runs the benchmark; prints progress, each run's figures and the markdown tables. */
   public static void main(String[] argv) throws Exception {
-    Map<String, String> args = new HashMap<>();
-    for (int i = 0; i < argv.length; i++) {
-      String a = argv[i];
-      int eq = a.indexOf('=');
-      if (a.startsWith("--")) {
-        if (eq > 0) {
-          args.put(a.substring(2, eq), a.substring(eq + 1));
-        } else {
-          args.put(a.substring(2), argv[++i]);
-        }
-      } else {
-        args.put(a.substring(0, eq), a.substring(eq + 1));
-      }
-    }
-    // As KeelMain does for a node, before Hazelcast starts in this JVM.
-    String fj = "java.util.concurrent.ForkJoinPool.common.parallelism";
-    System.setProperty(fj, System.getProperty(fj,
-        Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors()))));
-    System.setProperty("hazelcast.logging.type",
-        System.getProperty("hazelcast.logging.type", "slf4j"));
-    System.setProperty("keel.child.jvm.args", System.getProperty("keel.child.jvm.args",
-        "-Xmx1g"));
-    int code = new LockBenchmark(args).run();
+    BenchArgs.prepareJvm("-Xmx1g");
+    int code = new LockBenchmark(BenchArgs.parse(argv)).run();
     System.exit(code);
   }
 
   private int run() throws Exception {
-    Path logDir = NodeProcess.logRoot().resolve("LockBenchmark");
-    InJvmCluster.deleteTree(logDir);
-    Files.createDirectories(logDir);
+    Path logDir = NodeProcess.freshLogDir("LockBenchmark");
     System.out.printf(Locale.ROOT, "# Lock benchmark: 3 node JVMs + this JVM (3 client nodes),"
         + " %d s measured after %d s warm-up per case, %d run(s); %d cores, load average %.1f"
         + " at start; child JVM args '%s'; logs %s%n%n", seconds, warmupS, runs,
-        Runtime.getRuntime().availableProcessors(), loadAverage(),
+        Runtime.getRuntime().availableProcessors(), ClosedLoops.loadAverage(),
         System.getProperty("keel.child.jvm.args"), logDir);
     long t0 = System.nanoTime();
     try (ProcessCluster cluster = new ProcessCluster(logDir, NODES.size())) {
       cluster.startAll(NODES.toArray(new String[0]));
       cluster.awaitAgreement(NODES, Duration.ofSeconds(settleS));
-      LockFailover.awaitSettled(cluster, settleS);
-      System.out.printf(Locale.ROOT, "3 nodes ready, every replica active in %,d ms%n", ms(t0));
+      Settled.await(cluster, NODES, settleS, false);
+      System.out.printf(Locale.ROOT, "3 nodes ready, every replica active in %,d ms%n",
+          ClosedLoops.ms(t0));
       try {
         for (int i = 1; i <= 3; i++) {
           BenchClient c = BenchClient.join(cluster.clusterName(), cluster.joinList(),
@@ -170,8 +140,9 @@ public final class LockBenchmark {
           clients.add(c);
           local.add(c.memberId());
         }
-        System.out.printf(Locale.ROOT, "3 clients joined in %,d ms%n", ms(t0));
-        idleCpu(cluster);
+        System.out.printf(Locale.ROOT, "3 clients joined in %,d ms%n", ClosedLoops.ms(t0));
+        System.out.printf("idle, over 5 s: %s (this JVM: 3 clients)%n%n", ClosedLoops.idleCpu(
+            NODES.stream().mapToLong(n -> cluster.node(n).pid()).toArray(), 5_000));
         measure(cluster, logDir);
       } finally {
         for (BenchClient c : clients) {
@@ -190,7 +161,8 @@ public final class LockBenchmark {
     LockFailover kill = new LockFailover(cluster, clients.get(0), local, logDir, leaseMs,
         settleS);
     for (int run = 1; run <= runs; run++) {
-      System.out.printf(Locale.ROOT, "%n## run %d (load average %.1f)%n", run, loadAverage());
+      System.out.printf(Locale.ROOT, "%n## run %d (load average %.1f)%n", run,
+          ClosedLoops.loadAverage());
       if (cases.contains("e")) {
         record(floor(run));
         record(fsync(run));
@@ -280,10 +252,10 @@ public final class LockBenchmark {
     BenchClient c = clients.get(0);
     String[][] names = names(kase + "-r" + run + "-" + System.nanoTime(), loops,
         system.equals("vertx"));
-    LockLoops.Grants none = new LockLoops.Grants(false);
-    LockLoops.Cycle cycle = system.equals("keel")
-        ? LockLoops.keel(c.vertx(), c.name(), names, 0, none, 0)
-        : LockLoops.vertx(c.vertx(), names, 10_000, none, 0);
+    LockCycles.Grants none = new LockCycles.Grants(false);
+    ClosedLoops.Op cycle = system.equals("keel")
+        ? LockCycles.keel(c.vertx(), c.name(), names, 0, none, 0)
+        : LockCycles.vertx(c.vertx(), names, 10_000, none, 0);
     return drive(kase, system, run, List.of(c.vertx()), List.of(cycle), loops,
         Math.min(loops, contexts), warmup, measured, null);
   }
@@ -298,14 +270,14 @@ public final class LockBenchmark {
       }
     }
     String[][] names = {{name}, {name}, {name}};
-    LockLoops.Grants grants = new LockLoops.Grants(true);
+    LockCycles.Grants grants = new LockCycles.Grants(true);
     List<Vertx> vertxes = new ArrayList<>();
-    List<LockLoops.Cycle> cycles = new ArrayList<>();
+    List<ClosedLoops.Op> cycles = new ArrayList<>();
     for (int i = 0; i < clients.size(); i++) {
       BenchClient c = clients.get(i);
       vertxes.add(c.vertx());
-      cycles.add(vertx ? LockLoops.vertx(c.vertx(), names, CONTENDED_WAIT_MS, grants, i)
-          : LockLoops.keel(c.vertx(), c.name(), names, CONTENDED_WAIT_MS, grants, i));
+      cycles.add(vertx ? LockCycles.vertx(c.vertx(), names, CONTENDED_WAIT_MS, grants, i)
+          : LockCycles.keel(c.vertx(), c.name(), names, CONTENDED_WAIT_MS, grants, i));
     }
     return drive("d", system, run, vertxes, cycles, 1, 1, warmupS, seconds, grants);
   }
@@ -325,7 +297,7 @@ public final class LockBenchmark {
       }
       keys.add(mine);
     }
-    LockLoops.Cycle ping = LockLoops.ping(c.vertx(), addresses, keys, t.epoch());
+    ClosedLoops.Op ping = LockCycles.ping(c.vertx(), addresses, keys, t.epoch());
     return drive("e", "floor rtt", run, List.of(c.vertx()), List.of(ping), 1, 1, warmupS,
         seconds, null);
   }
@@ -338,10 +310,9 @@ public final class LockBenchmark {
     BenchClient c = clients.get(0);
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(30_000);
     String prefix = "ref-r" + run + "-" + System.nanoTime();
-    LockLoops.Cycle add = (loop, n) -> c.vertx().eventBus().request(Addresses.COUNTER_ADD,
+    ClosedLoops.Op add = (loop, n, rnd) -> c.vertx().eventBus().request(Addresses.COUNTER_ADD,
         new JsonObject().put("key", "k" + ((loop * 7919 + n) % 10_000))
-            .put("delta", 1).put("requestId", prefix + "-" + loop + "-" + n), delivery)
-        .map(r -> System.nanoTime());
+            .put("delta", 1).put("requestId", prefix + "-" + loop + "-" + n), delivery);
     return drive("ref" + loops, "counter add", run, List.of(c.vertx()), List.of(add), loops,
         Math.min(loops, contexts), warmupS, seconds, null);
   }
@@ -351,7 +322,7 @@ public final class LockBenchmark {
     Path f = Files.createTempFile("keel-lockbench-fsync-", ".bin");
     int block = 4096;
     long size = 16L << 20;
-    Histogram h = new Histogram(LockLoops.LATENCY_NS_MAX, 3);
+    Histogram h = new Histogram(ClosedLoops.LATENCY_NS_MAX, 3);
     long ops = 0;
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
       ByteBuffer zeros = ByteBuffer.allocate(1 << 20);
@@ -380,7 +351,7 @@ public final class LockBenchmark {
       Files.deleteIfExists(f);
     }
     return new Sample("e", "fsync", run, ops / (double) seconds, h.getValueAtPercentile(50),
-        h.getValueAtPercentile(99), 0, 0, 0, "", Double.NaN, 0, loadAverage());
+        h.getValueAtPercentile(99), 0, 0, 0, "", Double.NaN, 0, ClosedLoops.loadAverage());
   }
 
   /**
@@ -388,53 +359,22 @@ public final class LockBenchmark {
    * spread over {@code instances} contexts, for {@code warmup + measured} seconds.
    */
   private Sample drive(String kase, String system, int run, List<Vertx> vertxes,
-      List<LockLoops.Cycle> cycles, int loopsEach, int instances, int warmup, int measured,
-      LockLoops.Grants grants) throws Exception {
+      List<ClosedLoops.Op> cycles, int loopsEach, int instances, int warmup, int measured,
+      LockCycles.Grants grants) throws Exception {
     long from = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
-    long end = from + TimeUnit.SECONDS.toNanos(measured);
-    List<LockLoops> all = new CopyOnWriteArrayList<>();
-    List<String> ids = new ArrayList<>();
-    for (int v = 0; v < vertxes.size(); v++) {
-      LockLoops.Cycle cycle = cycles.get(v);
-      AtomicInteger index = new AtomicInteger();
-      ids.add(vertxes.get(v).deployVerticle(() -> {
-        int i = index.getAndIncrement();
-        int first = loopsEach / instances * i + Math.min(i, loopsEach % instances);
-        int count = loopsEach / instances + (i < loopsEach % instances ? 1 : 0);
-        LockLoops l = new LockLoops(cycle, first, count, from, end);
-        all.add(l);
-        return l;
-      }, new DeploymentOptions().setInstances(instances)).await(60, TimeUnit.SECONDS));
-    }
-    long waitS = warmup + measured + CONTENDED_WAIT_MS / 1000 + 120;
-    Future.all(all.stream().map(l -> l.done.future()).toList()).await(waitS, TimeUnit.SECONDS);
-    for (int v = 0; v < vertxes.size(); v++) {
-      vertxes.get(v).undeploy(ids.get(v)).await(60, TimeUnit.SECONDS);
-    }
-    Histogram cyclesH = new Histogram(LockLoops.LATENCY_NS_MAX, 3);
-    Histogram acquiresH = new Histogram(LockLoops.LATENCY_NS_MAX, 3);
-    Map<String, Long> failures = new TreeMap<>();
-    Map<String, String> first = new TreeMap<>();
-    long ok = 0;
-    for (LockLoops l : all) {
-      cyclesH.add(l.cycles);
-      acquiresH.add(l.acquires);
-      ok += l.ok;
-      l.failures.forEach((k, n) -> failures.merge(k, n, Long::sum));
-      l.firstFailure.forEach(first::putIfAbsent);
-    }
-    long failed = failures.values().stream().mapToLong(Long::longValue).sum();
+    ClosedLoops.Sample s = ClosedLoops.drive(kase, system, run, vertxes, cycles,
+        new ClosedLoops.Load(loopsEach, instances, warmup, measured, run,
+            CONTENDED_WAIT_MS / 1000 + 60, new long[0]));
     double handOvers = Double.NaN;
     long overlaps = 0;
     if (grants != null) {
+      long end = from + TimeUnit.SECONDS.toNanos(measured);
       handOvers = grants.handOvers(from, end)[1] / (double) Math.max(1, measured);
       overlaps = grants.overlaps();
     }
-    return new Sample(kase, system, run, ok / (double) Math.max(1, measured),
-        cyclesH.getValueAtPercentile(50), cyclesH.getValueAtPercentile(99),
-        acquiresH.getValueAtPercentile(50), acquiresH.getValueAtPercentile(99), failed,
-        failures.isEmpty() ? "" : failures + " first: " + first, handOvers, overlaps,
-        loadAverage());
+    return new Sample(kase, system, run, s.opsPerS(), s.p50Ns(), s.p99Ns(), s.markP50Ns(),
+        s.markP99Ns(), s.failed(), s.failures().isEmpty() ? "" : s.failures() + " first: "
+            + s.firstFailure(), handOvers, overlaps, s.loadAverage());
   }
 
   /**
@@ -456,48 +396,10 @@ public final class LockBenchmark {
     return names;
   }
 
-  /** Prints the CPU the idle nodes and this JVM use, over 5 s. */
-  private static void idleCpu(ProcessCluster cluster) throws InterruptedException {
-    long[] pids = NODES.stream().mapToLong(n -> cluster.node(n).pid()).toArray();
-    long self = ProcessHandle.current().pid();
-    long nodes0 = cpuNanos(pids);
-    long self0 = cpuNanos(new long[] {self});
-    long t0 = System.nanoTime();
-    Thread.sleep(5_000); // a benchmark's own wait: the idle cluster's CPU over 5 s
-    double wall = System.nanoTime() - t0;
-    System.out.printf(Locale.ROOT, "idle: the 3 nodes use %.0f%% of one core together, this JVM"
-        + " (3 clients) %.0f%%; load average %.1f%n%n", 100 * (cpuNanos(pids) - nodes0) / wall,
-        100 * (cpuNanos(new long[] {self}) - self0) / wall, loadAverage());
-  }
-
-  private static long cpuNanos(long[] pids) {
-    long sum = 0;
-    for (long pid : pids) {
-      sum += ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration())
-          .map(Duration::toNanos).orElse(0L);
-    }
-    return sum;
-  }
-
   // ---- the report
 
   private void print() {
     LockReport report = new LockReport(samples, kills, seconds, runs, leaseMs);
     report.print();
-  }
-
-  static double loadAverage() {
-    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-  }
-
-  static String fmt(long ns) {
-    if (ns < 1_000_000) {
-      return String.format(Locale.ROOT, "%d µs", ns / 1_000);
-    }
-    return String.format(Locale.ROOT, ns < 100_000_000 ? "%.2f ms" : "%.0f ms", ns / 1e6);
-  }
-
-  private static long ms(long t0) {
-    return (System.nanoTime() - t0) / 1_000_000;
   }
 }

@@ -9,7 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * How soon a lock is available again after the JVM holding it is killed ({@code kill -9}), with
@@ -179,7 +177,7 @@ final class LockFailover {
     String ledAfter = leaderOf(cluster.node(survivor).status(), partition);
     long restart = System.nanoTime();
     cluster.node(victim).restart();
-    awaitSettled(cluster, settleS);
+    Settled.await(cluster, NODES, settleS, false);
     String why = ms < left - 250 ? "well before the lease's end: the node's departure ended it"
         : ms > left + 250 ? "after the lease's end: either may have ended it (a longer lease,"
             + " diagnose-lease-ms, tells)" : "about when the lease ended: cannot tell which";
@@ -207,7 +205,7 @@ final class LockFailover {
           .onComplete(ar -> {
             String now;
             if (ar.failed()) {
-              now = "no answer (" + LockLoops.code(ar.cause()) + ")";
+              now = "no answer (" + ClosedLoops.code(ar.cause()) + ")";
             } else {
               JsonObject i = ar.result().body();
               now = i.getBoolean("held") ? "held by " + i.getString("holder") + ", token "
@@ -245,7 +243,7 @@ final class LockFailover {
         cluster.node(n).restart();
       }
     }
-    awaitSettled(cluster, settleS);
+    Settled.await(cluster, NODES, settleS, false);
   }
 
   private void awaitQueued(String lock) {
@@ -263,7 +261,7 @@ final class LockFailover {
     try {
       call(Addresses.LOCK_RELEASE, new JsonObject().put("name", lock).put("token", token));
     } catch (ReplyException e) {
-      if (!"CONFLICT".equals(LockLoops.code(e))) {
+      if (!"CONFLICT".equals(ClosedLoops.code(e))) {
         throw e;
       }
     }
@@ -284,7 +282,7 @@ final class LockFailover {
         return client.vertx().eventBus().<JsonObject>request(address, body, delivery)
             .map(Message::body).await(30, TimeUnit.SECONDS);
       } catch (ReplyException e) {
-        String code = LockLoops.code(e);
+        String code = ClosedLoops.code(e);
         boolean retry = code.equals("bus TIMEOUT") || code.equals("NO_HANDLERS")
             || code.equals("UNAVAILABLE") || code.equals("NOT_OWNER");
         if (code.equals("CONFLICT") && unanswered && address.equals(Addresses.LOCK_RELEASE)) {
@@ -304,48 +302,6 @@ final class LockFailover {
       JsonObject p = (JsonObject) o;
       if (p.getInteger("partition") == partition) {
         return p.getString("leader");
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Waits until every node's recovery is {@code active} and each holds every partition, active
-   * with 3 members.
-   */
-  static void awaitSettled(ProcessCluster cluster, long settleS) {
-    AtomicReference<String> why = new AtomicReference<>("no status read yet");
-    try {
-      await("every replica active").atMost(Duration.ofSeconds(settleS))
-          .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-          .until(() -> {
-            why.set(unsettled(cluster));
-            return why.get() == null;
-          });
-    } catch (ConditionTimeoutException e) {
-      throw new IllegalStateException("the cluster did not settle within " + settleS + " s: "
-          + why.get(), e);
-    }
-  }
-
-  private static String unsettled(ProcessCluster cluster) {
-    for (String n : NODES) {
-      JsonObject s = cluster.node(n).status();
-      String phase = s.getJsonObject("recovery").getString("phase");
-      if (!"active".equals(phase)) {
-        return n + " is " + phase;
-      }
-      JsonArray parts = s.getJsonArray("partitions");
-      int expected = s.getJsonObject("ring").getJsonArray("primaries").size();
-      if (parts.size() != expected) {
-        return n + " holds " + parts.size() + " of " + expected + " partitions";
-      }
-      for (Object o : parts) {
-        JsonObject p = (JsonObject) o;
-        if (!"active".equals(p.getString("phase")) || p.getJsonArray("members").size() != 3
-            || p.getString("leader") == null) {
-          return "on " + n + ": " + p.encode();
-        }
       }
     }
     return null;

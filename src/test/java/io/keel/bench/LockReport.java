@@ -1,11 +1,14 @@
 package io.keel.bench;
 
-import static io.keel.bench.LockBenchmark.fmt;
+import static io.keel.bench.Table.fmt;
+import static io.keel.bench.Table.median;
+import static io.keel.bench.Table.medianOf;
+import static io.keel.bench.Table.rate;
+import static io.keel.bench.Table.ratio;
 
 import io.keel.bench.LockBenchmark.Sample;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
 
 /** The markdown tables of {@link LockBenchmark}: medians over runs, and the targets. */
 final class LockReport {
@@ -125,15 +128,6 @@ final class LockReport {
     System.out.printf("| %s | %s | %s | %s | %s |%n", kase, measure, keel, vertx, ratio);
   }
 
-  private static String rate(List<Sample> s, ToDoubleFunction<Sample> f) {
-    if (s.isEmpty()) {
-      return "—";
-    }
-    double[] v = s.stream().mapToDouble(f).sorted().toArray();
-    return String.format(Locale.ROOT, "%,.0f [%,.0f–%,.0f]", median(s, f), v[0],
-        v[v.length - 1]);
-  }
-
   private static String latencies(List<Sample> s, boolean acquire) {
     if (s.isEmpty()) {
       return "—";
@@ -152,11 +146,6 @@ final class LockReport {
     return Long.toString(s.stream().mapToLong(Sample::overlaps).sum());
   }
 
-  private static String ratio(double keel, double vertx) {
-    return Double.isNaN(keel) || Double.isNaN(vertx) || vertx == 0 ? "—"
-        : String.format(Locale.ROOT, "%.2f×", keel / vertx);
-  }
-
   private static String msList(double[] v) {
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%,.0f ms", medianOf(v)));
     b.append(" [");
@@ -165,17 +154,5 @@ final class LockReport {
           : String.format(Locale.ROOT, "%,.0f", v[i]));
     }
     return b.append("]").toString();
-  }
-
-  /** The median (the upper one for an even count, as the other benchmarks). */
-  private static double median(List<Sample> s, ToDoubleFunction<Sample> f) {
-    return medianOf(s.stream().mapToDouble(f).toArray());
-  }
-
-  /** The median of the values that are not NaN (NaN: a failed or unmeasured kill). */
-  private static double medianOf(double[] v) {
-    double[] s = java.util.Arrays.stream(v).filter(x -> !Double.isNaN(x)).toArray();
-    java.util.Arrays.sort(s);
-    return s.length == 0 ? Double.NaN : s[s.length / 2];
   }
 }

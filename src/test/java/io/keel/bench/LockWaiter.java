@@ -64,7 +64,7 @@ final class LockWaiter {
               granted.tryComplete(ar.result());
             }
           } else {
-            lastFailure.set(LockLoops.code(ar.cause()) + ": " + ar.cause().getMessage());
+            lastFailure.set(ClosedLoops.code(ar.cause()) + ": " + ar.cause().getMessage());
           }
         });
   }

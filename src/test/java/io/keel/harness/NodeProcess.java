@@ -126,6 +126,13 @@ public final class NodeProcess {
     return jar().getParent().resolve("node-logs");
   }
 
+  /** {@code logRoot()/name}, emptied (created if missing): where one run's node logs go. */
+  public static Path freshLogDir(String name) throws IOException {
+    Path dir = logRoot().resolve(name);
+    InJvmCluster.deleteTree(dir);
+    return Files.createDirectories(dir);
+  }
+
   /** Launches the process (it must not be running); returns at once. */
   public synchronized NodeProcess start() {
     if (isAlive()) {
@@ -448,10 +455,8 @@ public final class NodeProcess {
 
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
-      logDir = logRoot().resolve(context.getRequiredTestClass().getSimpleName() + "."
+      logDir = freshLogDir(context.getRequiredTestClass().getSimpleName() + "."
           + context.getRequiredTestMethod().getName());
-      InJvmCluster.deleteTree(logDir);
-      Files.createDirectories(logDir);
       firstLaunched = LAUNCHED.size();
     }
 

@@ -76,6 +76,11 @@ public final class ProcessCluster implements AutoCloseable {
     return clusterName;
   }
 
+  /** The data directory ({@code --data-dir}) of node {@code name}, under the temporary root. */
+  public Path dataDir(String name) {
+    return root.resolve(name);
+  }
+
   /** Every reserved member address, {@code 127.0.0.1:port}. */
   public List<String> joinList() {
     return clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
