@@ -70,6 +70,10 @@ class DashboardBrowserIT {
   }
 
   private WebDriver chromium() throws IOException {
+    for (String exe : List.of("/usr/bin/chromium", "/usr/bin/chromedriver")) {
+      assertThat(Path.of(exe)).as("%s is missing: apt-get install -y chromium chromium-driver",
+          exe).isExecutable();
+    }
     profile = Files.createTempDirectory("keel-chromium-");
     ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments(
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
