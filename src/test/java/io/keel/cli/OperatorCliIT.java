@@ -68,9 +68,7 @@ class OperatorCliIT {
     a = cluster.start("a", OperatorCliIT::small);
     b = cluster.start("b", OperatorCliIT::small);
     c = cluster.start("c", OperatorCliIT::small);
-    await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-        .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-            && k.groups().allActive()));
+    InJvmCluster.awaitActive(8, a, b, c);
   }
 
   @AfterAll

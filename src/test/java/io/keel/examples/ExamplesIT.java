@@ -118,9 +118,7 @@ class ExamplesIT {
       Keel a = cluster.start("a", o -> o.setPartitions(8));
       Keel b = cluster.start("b", o -> o.setPartitions(8));
       Keel c = cluster.start("c", o -> o.setPartitions(8));
-      await().atMost(Duration.ofSeconds(90)).until(() -> java.util.List.of(a, b, c).stream()
-          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-              && k.groups().allActive()));
+      InJvmCluster.awaitActive(8, a, b, c);
       java.util.List<io.vertx.core.Future<JsonObject>> all = new java.util.ArrayList<>();
       for (Keel k : java.util.List.of(a, b, c)) {
         ShoppingCart shop = new ShoppingCart(k);

@@ -125,6 +125,16 @@ public final class InJvmCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits (90 s at most) until every node in {@code nodes} holds {@code partitions} replicas,
+   * all active: with as many nodes as replicas, every node holds every partition.
+   */
+  public static void awaitActive(int partitions, Keel... nodes) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() ->
+        java.util.Arrays.stream(nodes).allMatch(k -> k.groups() != null
+            && k.groups().partitions().size() == partitions && k.groups().allActive()));
+  }
+
   /** Deletes {@code root} and everything below it, if it exists. */
   public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {

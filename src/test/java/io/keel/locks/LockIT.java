@@ -40,9 +40,7 @@ class LockIT {
     a = cluster.start("a", LockIT::small);
     b = cluster.start("b", LockIT::small);
     c = cluster.start("c", LockIT::small);
-    await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-        .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-            && k.groups().allActive()));
+    InJvmCluster.awaitActive(8, a, b, c);
   }
 
   @AfterAll

@@ -26,9 +26,7 @@ class LockNodeLeftIT {
       Keel a = cluster.start("a", o -> o.setPartitions(8));
       Keel b = cluster.start("b", o -> o.setPartitions(8));
       Keel c = cluster.start("c", o -> o.setPartitions(8));
-      await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-              && k.groups().allActive()));
+      InJvmCluster.awaitActive(8, a, b, c);
       List<JsonObject> events = new CopyOnWriteArrayList<>();
       a.vertx().eventBus().<JsonObject>consumer(Addresses.EVENTS, m -> {
         if (m.body().getString("type", "").startsWith("lock-")) {

@@ -44,9 +44,7 @@ class MapIT {
     a = cluster.start("a", MapIT::small);
     b = cluster.start("b", MapIT::small);
     c = cluster.start("c", MapIT::small);
-    await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-        .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-            && k.groups().allActive()));
+    InJvmCluster.awaitActive(8, a, b, c);
     http = WebClient.create(a.vertx());
   }
 

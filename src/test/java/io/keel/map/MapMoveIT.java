@@ -30,9 +30,7 @@ class MapMoveIT {
     try (InJvmCluster cluster = new InJvmCluster(3)) {
       Keel a = cluster.start("a", o -> o.setPartitions(8));
       Keel b = cluster.start("b", o -> o.setPartitions(8));
-      await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b).stream()
-          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-              && k.groups().allActive()));
+      InJvmCluster.awaitActive(8, a, b);
       List<JsonObject> events = new CopyOnWriteArrayList<>();
       for (Keel k : List.of(a, b)) {
         k.vertx().eventBus().<JsonObject>localConsumer(Addresses.EVENTS, m -> {

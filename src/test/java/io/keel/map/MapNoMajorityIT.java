@@ -7,7 +7,6 @@ import io.keel.Keel;
 import io.keel.bus.Failure;
 import io.keel.harness.InJvmCluster;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,9 +22,7 @@ class MapNoMajorityIT {
       Keel a = cluster.start("a", o -> o.setPartitions(4));
       Keel b = cluster.start("b", o -> o.setPartitions(4));
       Keel c = cluster.start("c", o -> o.setPartitions(4));
-      await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 4
-              && k.groups().allActive()));
+      InJvmCluster.awaitActive(4, a, b, c);
       long v = a.map("m").put("k", "before").await(30, TimeUnit.SECONDS);
       io.keel.KeelOptions bOptions = b.options();
       cluster.stop(b);

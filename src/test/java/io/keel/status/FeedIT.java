@@ -74,9 +74,7 @@ class FeedIT {
       Subscriber onA = new Subscriber().connect(client, a.httpPort());
       Subscriber onB = new Subscriber().connect(client, b.httpPort());
       Keel c = cluster.start("c", o -> o.setPartitions(8));
-      await().atMost(Duration.ofSeconds(90)).until(() -> List.of(a, b, c).stream()
-          .allMatch(k -> k.groups() != null && k.groups().partitions().size() == 8
-              && k.groups().allActive()));
+      InJvmCluster.awaitActive(8, a, b, c);
       // Lock events come from the feed of the node that leads the lock's partition.
       Subscriber onC = new Subscriber().connect(client, c.httpPort());
       FencedLock lock = a.locks().acquire("feed-lock").await(30, TimeUnit.SECONDS);
