@@ -131,7 +131,9 @@ public final class Keel {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(manager).buildClustered()
         .onFailure(result::fail)
-        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry)
+        // Through compose, so that anything deploy throws fails the start instead of hanging it.
+        .onSuccess(vertx -> Future.succeededFuture()
+            .compose(v -> deploy(vertx, manager, resolved, true, registry))
             .onSuccess(result::complete)
             .onFailure(t -> closeThenFail(vertx, t, result)));
     return result.future();
