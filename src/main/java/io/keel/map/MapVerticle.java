@@ -153,8 +153,11 @@ public final class MapVerticle extends VerticleBase {
       boolean here = stale ? g.partitions().contains(p)
           : routing.nodeName().equals(g.leaderOf(p));
       if (here) {
-        // Served here; should this node have lost the lead meanwhile, route as usual.
+        // Served here; should this node have lost the lead meanwhile, or the group refused
+        // (leadership moving), route as usual: the router retries within the time budget, and
+        // the request id keeps a write from applying twice.
         return serve(p, key, forward).recover(t -> Failure.NOT_OWNER.is(t)
+            || Failure.UNAVAILABLE.is(t)
             ? routing.requestLeader(SERVICE, key, forward, timeout)
             : Future.failedFuture(t));
       }
