@@ -120,8 +120,9 @@ public class KeelOptions {
     setRouteTimeoutMs(r.longValue("routeTimeoutMs", DEFAULT_ROUTE_TIMEOUT_MS));
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
-    setWal(new WalOptions(r.object("wal")));
+    // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
+    setWal(new WalOptions(r.object("wal")));
   }
 
   /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */

@@ -81,4 +81,18 @@ class KeelOptionsTest {
     KeelOptions o = new KeelOptions(new JsonObject().put("join", "127.0.0.1:1, 127.0.0.1:2"));
     assertThat(o.getJoin()).containsExactly("127.0.0.1:1", "127.0.0.1:2");
   }
+
+  @Test
+  void map_values_must_fit_a_log_record_and_small_ones_with_small_records_round_trip() {
+    KeelOptions small = new KeelOptions()
+        .setMap(new io.keel.map.MapOptions().setValueBytesMax(16 << 10))
+        .setWal(new io.keel.recovery.WalOptions().setSegmentBytesMax(64 << 10)
+            .setRecordBytesMax(32 << 10));
+    assertThat(new KeelOptions(small.toJson())).isEqualTo(small);
+    assertThatThrownBy(() -> new KeelOptions().setWal(new io.keel.recovery.WalOptions()
+        .setSegmentBytesMax(64 << 10).setRecordBytesMax(32 << 10)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("map.valueBytesMax + map.keyBytesMax + 4096 must be <="
+            + " wal.recordBytesMax (32768)");
+  }
 }
