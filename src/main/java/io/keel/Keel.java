@@ -131,9 +131,7 @@ public final class Keel {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(manager).buildClustered()
         .onFailure(result::fail)
-        // Through compose, so that anything deploy throws fails the start instead of hanging it.
-        .onSuccess(vertx -> Future.succeededFuture()
-            .compose(v -> deploy(vertx, manager, resolved, true, registry))
+        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry)
             .onSuccess(result::complete)
             .onFailure(t -> closeThenFail(vertx, t, result)));
     return result.future();
@@ -162,7 +160,18 @@ public final class Keel {
     return deploy(vertx, manager, options, false, KeelMetrics.newRegistry());
   }
 
+  /**
+   * Through compose, so that anything the assembly throws (a class missing from the jar, say)
+   * fails the start instead of being lost in a callback and hanging it: for a standalone node
+   * and an embedded one alike.
+   */
   private static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
+      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry) {
+    return Future.<Void>succeededFuture()
+        .compose(v -> assemble(vertx, manager, options, ownsVertx, registry));
+  }
+
+  private static Future<Keel> assemble(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry) {
     try {
       requireName(options);

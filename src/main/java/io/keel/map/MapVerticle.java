@@ -8,7 +8,6 @@ import io.keel.map.MapMachine.Found;
 import io.keel.map.MapMachine.Result;
 import io.keel.recovery.MachineSet;
 import io.keel.recovery.PartitionGroups;
-import io.keel.recovery.PartitionStateMachine;
 import io.keel.routing.Routing;
 import io.keel.routing.ShardRequest;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -325,31 +324,30 @@ public final class MapVerticle extends VerticleBase {
     if (now - heldAtNanos < HELD_REFRESH_NANOS && heldAtNanos != 0) {
       return held;
     }
+    held = sum(g, MapMachine::byteCount);
+    heldAtNanos = now;
+    return held;
+  }
+
+  /** {@code f} of the map machine of every local replica, summed. */
+  private static long sum(PartitionGroups g, java.util.function.ToLongFunction<MapMachine> f) {
     long sum = 0;
-    for (int p : g.partitions()) {
-      PartitionStateMachine m = g.machine(p, MapMachine.NAME);
-      if (m instanceof MapMachine map) {
-        sum += map.byteCount();
+    if (g != null) {
+      for (int p : g.partitions()) {
+        if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
+          sum += f.applyAsLong(m);
+        }
       }
     }
-    held = sum;
-    heldAtNanos = now;
     return sum;
   }
+
 
   /** How many map entries the local replicas hold, and their bytes, for status. */
   public JsonObject stats() {
     PartitionGroups g = groups.get();
-    long entries = 0;
-    long bytes = 0;
-    if (g != null) {
-      for (int p : g.partitions()) {
-        if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
-          entries += m.entryCount();
-          bytes += m.byteCount();
-        }
-      }
-    }
-    return new JsonObject().put("entries", entries).put("bytes", bytes).put("budget", budget);
+    return new JsonObject().put("entries", sum(g, MapMachine::entryCount))
+        .put("bytes", sum(g, MapMachine::byteCount)).put("budget", budget);
   }
+
 }
