@@ -171,7 +171,7 @@ public final class Routing {
     PartitionTable t = verticle.table();
     int p = t.partitionOf(key);
     String primary = t.primaryOf(key);
-    String target = byLeader ? leaders.getOrDefault(p, primary) : primary;
+    String target = byLeader ? leaderTarget(t, p, n) : primary;
     long remaining = deadline - System.currentTimeMillis();
     if (target == null) {
       return retry(service, key, body, n, deadline, byLeader, Failure.UNAVAILABLE.exception(
@@ -203,6 +203,21 @@ public final class Routing {
           }
           return retry(service, key, body, n, deadline, byLeader, cause);
         });
+  }
+
+  /**
+   * Where attempt {@code n} for the leader of partition {@code p} goes: the leader last seen or
+   * named; without one, the table's replicas in turn, from the primary on. A replica that does
+   * not lead names the leader it knows, so that a dead or unreachable primary (the table lags
+   * the failure detector) costs one attempt, not all of them.
+   */
+  private String leaderTarget(PartitionTable t, int p, int n) {
+    String known = leaders.get(p);
+    if (known != null) {
+      return known;
+    }
+    List<String> replicas = t.replicas(p);
+    return replicas.isEmpty() ? null : replicas.get((n - 1) % replicas.size());
   }
 
   private Future<JsonObject> retry(String service, String key, JsonObject body, int n,

@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -144,6 +145,38 @@ class LockCrashIT {
     return leaders.get(0);
   }
 
+  /**
+   * Logs what the surviving nodes say of the lock's partition and the lock, and the loops' last
+   * failures: the evidence a stalled failover leaves.
+   */
+  private void explainStall(String victim, FencedLoops loops) {
+    String alive = THREE.stream().filter(n -> !n.equals(victim)).findFirst().orElseThrow();
+    int partition = new JsonObject(cluster.node(alive).get("/v1/ring/owner?key=" + COUNTER)
+        .body()).getInteger("partition");
+    for (String n : THREE) {
+      if (n.equals(victim)) {
+        continue;
+      }
+      try {
+        JsonObject status = cluster.node(n).status();
+        log.error("stall: {} says of partition {}: {}; locks: {}; members: {}", n, partition,
+            partitionOn(n, partition), status.getValue("locks"), status.getValue("members"));
+      } catch (RuntimeException | AssertionError e) {
+        log.error("stall: no status from {}: {}", n, e.toString());
+      }
+    }
+    for (InProcessClient c : clients) {
+      try {
+        log.error("stall: lock info through {}: {}", c.keel().nodeName(),
+            c.keel().locks().info(COUNTER).await(10, TimeUnit.SECONDS));
+      } catch (Exception e) {
+        log.error("stall: no lock info through {}: {}", c.keel().nodeName(), e.toString());
+      }
+    }
+    log.error("stall: the loops' last failures: {}; last grants: {}", loops.lastFailures,
+        loops.grantLog.subList(Math.max(0, loops.grantLog.size() - 5), loops.grantLog.size()));
+  }
+
   private JsonObject partitionOn(String node, int partition) {
     for (Object o : cluster.node(node).status().getJsonArray("partitions")) {
       JsonObject p = (JsonObject) o;
@@ -167,8 +200,13 @@ class LockCrashIT {
     victim.kill9();
     log.info("killed {} (leader of '{}') after {} fenced writes", victim.label(), COUNTER,
         counter.accepted());
-    await("a grant made after the kill").atMost(Duration.ofSeconds(90))
-        .until(() -> loops.firstGrantAfter(killedAt, victim.label()).isPresent());
+    try {
+      await("a grant made after the kill").atMost(Duration.ofSeconds(90))
+          .until(() -> loops.firstGrantAfter(killedAt, victim.label()).isPresent());
+    } catch (ConditionTimeoutException e) {
+      explainStall(victim.label(), loops);
+      throw e;
+    }
     Grant first = loops.firstGrantAfter(killedAt, victim.label()).get();
     long recoveryMs = (first.receivedAt() - killedAt) / 1_000_000;
     long committedMs = loops.firstCommittedAfter(killedAt, victim.label())
@@ -452,6 +490,8 @@ class LockCrashIT {
     // The node that published each lock-granted event (the leader that committed the grant).
     private final Map<Long, Committed> committed = new ConcurrentHashMap<>();
     private final AtomicLong retries = new AtomicLong();
+    // Each loop's last failed acquire, for the report of a stall.
+    private final Map<String, String> lastFailures = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Future<Void>> loops = new ArrayList<>();
 
@@ -495,6 +535,7 @@ class LockCrashIT {
               log.info("{}: acquire {} failed {} ms after it was first sent: {}", loop,
                   requestId, (System.nanoTime() - firstSent.get(requestId)) / 1_000_000,
                   ar.cause().getMessage());
+              lastFailures.put(loop, requestId + ": " + ar.cause().getMessage());
               boolean settled = settled(ar.cause());
               if (!settled) {
                 retries.incrementAndGet();
