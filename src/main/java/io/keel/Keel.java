@@ -206,6 +206,9 @@ public final class Keel {
     }
     MapVerticle maps = new MapVerticle(routing, recovery == null ? null : recovery::groups,
         options.getMap(), options.getRouteTimeoutMs(), metrics.registry());
+    metrics.bindLocks(lockService::held);
+    lockService.observeFencedRejections(metrics::fencedRejection);
+    maps.observeFencedRejections(metrics::fencedRejection);
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null
         ? new JsonObject().put("phase", "none") : recovery.status(), lockService::held, maps,
         metrics);

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -90,6 +91,7 @@ public final class LockService {
   private Supplier<PartitionGroups> groups;
   private long tickTimer = -1;
   private long heldTimer = -1;
+  private volatile Consumer<String> fencedRejections = op -> { };
 
   /** The service of a node whose routing is {@code routing}. */
   public LockService(Vertx vertx, Routing routing, long routeTimeoutMs) {
@@ -144,6 +146,15 @@ public final class LockService {
       });
     }
     return Future.join(done).mapEmpty();
+  }
+
+  /**
+   * Hears every renew or release that this node, as the lock's leader, refused because its token
+   * does not hold the lock ({@code "renew"} or {@code "release"}): for metrics. Called on this
+   * service's context.
+   */
+  public void observeFencedRejections(Consumer<String> observer) {
+    this.fencedRejections = observer;
   }
 
   /** The locks held in the partitions this node leads (as of the last refresh), for status. */
@@ -277,7 +288,7 @@ public final class LockService {
               b.getLong("leaseMs"), now)).compose(o -> o.status() == LockMachine.Status.RENEWED
                   ? Future.succeededFuture(new JsonObject().put("name", name)
                       .put("token", o.token()).put("leaseMs", o.leaseMs()))
-                  : Future.<JsonObject>failedFuture(refusal(name, b, o)))
+                  : Future.<JsonObject>failedFuture(refused(name, b, o)))
               .onComplete(answer);
           break;
         case "release":
@@ -285,7 +296,7 @@ public final class LockService {
               .compose(o -> o.status() == LockMachine.Status.RELEASED
                   ? Future.succeededFuture(new JsonObject().put("name", name)
                       .put("released", true))
-                  : Future.<JsonObject>failedFuture(refusal(name, b, o)))
+                  : Future.<JsonObject>failedFuture(refused(name, b, o)))
               .onComplete(answer);
           break;
         case "info":
@@ -346,6 +357,14 @@ public final class LockService {
   /** The leader's answer to an acquire whose wait ran out: the caller's node fails it. */
   private static JsonObject timedOut(String sentence) {
     return new JsonObject().put("timedOut", true).put("message", sentence);
+  }
+
+  /** A renew's or release's refusal, counted when its token does not hold the lock. */
+  private Throwable refused(String name, JsonObject b, Outcome o) {
+    if (o.status() == LockMachine.Status.CONFLICT) {
+      fencedRejections.accept(b.getString("op"));
+    }
+    return refusal(name, b, o);
   }
 
   private static Throwable refusal(String name, JsonObject b, Outcome o) {

@@ -21,8 +21,11 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -56,6 +59,9 @@ public final class MapVerticle extends VerticleBase {
   private final Supplier<PartitionGroups> groups;
   private final boolean dataNode;
   private final MeterRegistry meters;
+  // One timer per "op/outcome", registered on first use and kept.
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private volatile Consumer<String> fencedRejections = op -> { };
   private static final long HELD_REFRESH_NANOS = 100_000_000;
   // The last sum of heldBytes and when it was taken; any thread may refresh them.
   private volatile long held;
@@ -126,10 +132,23 @@ public final class MapVerticle extends VerticleBase {
     return served.onComplete(ar -> {
       Failure f = ar.succeeded() ? null : Failure.of(ar.cause());
       String outcome = ar.succeeded() ? "ok" : f == null ? "error" : f.name().toLowerCase();
-      Timer.builder("keel_map_operations").description("map requests that entered this node,"
-          + " by operation and outcome").tag("op", op).tag("outcome", outcome)
-          .register(meters).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      timer(op, outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     });
+  }
+
+  private Timer timer(String op, String outcome) {
+    return timers.computeIfAbsent(op + "/" + outcome, k -> Timer.builder("keel_map_operations")
+        .description("map requests that entered this node, by operation and outcome")
+        .tag("op", op).tag("outcome", outcome).register(meters));
+  }
+
+  /**
+   * Hears every put or delete that this node, as the key's leader, refused because its fence
+   * token is older than the newest the map accepted for that lock ({@code "map_put"} or
+   * {@code "map_delete"}): for metrics. Called on the thread that completes the commit.
+   */
+  public void observeFencedRejections(Consumer<String> observer) {
+    this.fencedRejections = observer;
   }
 
   private Future<JsonObject> serveEntry(String op, JsonObject body) {
@@ -275,8 +294,13 @@ public final class MapVerticle extends VerticleBase {
     } else {
       return Future.failedFuture(Failure.BAD_REQUEST.exception("unknown map operation " + op));
     }
-    return g.propose(p, MachineSet.frame(MapMachine.NAME, command))
-        .compose(bytes -> answer(op, map, key, b, Result.decode(bytes)));
+    return g.propose(p, MachineSet.frame(MapMachine.NAME, command)).compose(bytes -> {
+      Result r = Result.decode(bytes);
+      if (r.status() == MapMachine.Status.FENCED) {
+        fencedRejections.accept("map_" + op);
+      }
+      return answer(op, map, key, b, r);
+    });
   }
 
   private static Future<JsonObject> answer(String op, String map, String key, JsonObject b,

@@ -42,6 +42,14 @@ public final class BusTransport implements Transport {
   private long batchesSent;
   private long messagesSent;
   private MessageConsumer<Buffer> consumer;
+  private SendObserver sends = (target, message, bytes) -> { };
+
+  /** Hears every Raft message sent, with its encoded size; called on the owning context. */
+  @FunctionalInterface
+  public interface SendObserver {
+    /** {@code message} to {@code target} is queued, {@code bytes} long as encoded. */
+    void sent(RaftEndpoint target, RaftMessage message, int bytes);
+  }
 
   /**
    * A transport for node {@code nodeName}; {@code reachable} tells whether a node is a current
@@ -90,6 +98,11 @@ public final class BusTransport implements Transport {
     return consumer.completion();
   }
 
+  /** Reports every message sent to {@code observer}, for metrics; call before sending. */
+  public void observeSends(SendObserver observer) {
+    this.sends = observer;
+  }
+
   /** Stops receiving. */
   public Future<Void> close() {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
@@ -98,8 +111,10 @@ public final class BusTransport implements Transport {
   @Override
   public void send(RaftEndpoint target, RaftMessage message) {
     String to = NodeEndpoint.nodeOf(target);
-    pending.computeIfAbsent(to, k -> new ArrayList<>()).add(codec.encode(message));
+    byte[] encoded = codec.encode(message);
+    pending.computeIfAbsent(to, k -> new ArrayList<>()).add(encoded);
     messagesSent++;
+    sends.sent(target, message, encoded.length);
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> flush());

@@ -9,6 +9,9 @@ import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.model.RaftModelFactory;
+import io.microraft.model.message.AppendEntriesRequest;
+import io.microraft.model.message.InstallSnapshotRequest;
+import io.microraft.model.message.RaftMessage;
 import io.microraft.persistence.RestoredRaftState;
 import io.microraft.report.RaftGroupMembers;
 import io.microraft.report.RaftNodeReport;
@@ -166,6 +169,8 @@ public final class PartitionGroups {
   private volatile java.util.function.LongConsumer commitObserver = nanos -> { };
   private final AtomicLong handoffs = new AtomicLong();
   private final AtomicLong handoffPauseMsMax = new AtomicLong();
+  private final AtomicLong entryBytesToLearners = new AtomicLong();
+  private final AtomicLong snapshotBytesToLearners = new AtomicLong();
 
   /**
    * Groups of node {@code node}.
@@ -199,6 +204,7 @@ public final class PartitionGroups {
     for (Context host : this.hosts) {
       executors.add(new ContextExecutor(host));
       BusTransport transport = new BusTransport(host, node, codec, reachable);
+      transport.observeSends(this::countCatchUp);
       transports.add(transport);
       guards.add(new CampaignGuard(transport, g -> {
         Replica r = replicas.get((Integer) g);
@@ -790,6 +796,42 @@ public final class PartitionGroups {
   /** Hears the latency of every committed proposal, in nanoseconds: for metrics. */
   public void observeCommits(java.util.function.LongConsumer observer) {
     this.commitObserver = observer;
+  }
+
+  /**
+   * Bytes of append-entries requests (heartbeats included) that this node's replicas sent, as
+   * leaders, to learners of their group: new replicas catching up after a membership change,
+   * before they vote. What a rebalance moves as log entries.
+   */
+  public long entryBytesToLearners() {
+    return entryBytesToLearners.get();
+  }
+
+  /** As {@link #entryBytesToLearners}, for install-snapshot requests (snapshot chunks). */
+  public long snapshotBytesToLearners() {
+    return snapshotBytesToLearners.get();
+  }
+
+  /**
+   * Counts a request that carries state (entries, a snapshot chunk) when its target is a learner
+   * of the group: a member of its newest (effective) member list without a vote. Keel adds every
+   * new replica as a learner and promotes it once caught up, so this is what catching up costs.
+   * Called on the group's host context, which owns the Raft node; its member lists are volatile.
+   */
+  private void countCatchUp(RaftEndpoint target, RaftMessage message, int bytes) {
+    boolean snapshot = message instanceof InstallSnapshotRequest;
+    if (!snapshot && !(message instanceof AppendEntriesRequest)) {
+      return;
+    }
+    Replica r = replicas.get(message.getGroupId());
+    if (r == null) {
+      return;
+    }
+    RaftGroupMembers effective = r.raft.getEffectiveMembers();
+    if (effective.getMembers().contains(target)
+        && !effective.getVotingMembers().contains(target)) {
+      (snapshot ? snapshotBytesToLearners : entryBytesToLearners).addAndGet(bytes);
+    }
   }
 
   /** How many local replicas lead their group. */

@@ -8,6 +8,7 @@ import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
 import io.keel.bus.Failure;
 import io.keel.harness.InJvmCluster;
+import io.keel.harness.Scrape;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -15,7 +16,9 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -275,6 +278,72 @@ class LockIT {
     } finally {
       http.close();
     }
+  }
+
+  /**
+   * Each lock event and each refusal of a stale token is counted once in the cluster: by the
+   * leader of the lock's partition, which decided it. The queue gauge shows the waiter.
+   */
+  @Test
+  void metrics_count_lock_events_and_fenced_rejections_once_on_the_leader() throws Exception {
+    String name = "metered";
+    int p = a.routing().owner(name).partition();
+    List<Keel> all = List.of(a, b, c);
+    // The leader the table wants, known to all: leadership has no reason to move meanwhile.
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      String l = a.routing().owner(name).primary();
+      return l != null && all.stream().allMatch(k -> l.equals(k.groups().leaderOf(p)));
+    });
+    Keel leader = cluster.node(a.groups().leaderOf(p));
+    Map<String, Integer> expected = new LinkedHashMap<>();
+    expected.put("keel_lock_events_total{reason=\"granted\"}", 2);
+    expected.put("keel_lock_events_total{reason=\"released\"}", 1);
+    expected.put("keel_lock_events_total{reason=\"expired\"}", 1);
+    expected.put("keel_lock_fenced_rejections_total{op=\"renew\"}", 1);
+    expected.put("keel_lock_fenced_rejections_total{op=\"release\"}", 1);
+    expected.put("keel_lock_fenced_rejections_total{op=\"map_put\"}", 1);
+    expected.put("keel_lock_fenced_rejections_total{op=\"map_delete\"}", 0);
+    Map<Keel, String> before = new LinkedHashMap<>();
+    for (Keel k : all) {
+      before.put(k, Scrape.text(k));
+    }
+
+    FencedLock first = a.locks().acquire(name, new LockOptions().setLeaseMs(30_000))
+        .await(30, TimeUnit.SECONDS);
+    Future<FencedLock> waiting = b.locks().acquire(name, new LockOptions().setWaitMs(20_000)
+        .setLeaseMs(500));
+    // The gauge follows the held locks, which the leader refreshes every 2 s.
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        Scrape.value(leader, "keel_lock_waiters") == 1.0);
+    first.release().await(30, TimeUnit.SECONDS);
+    FencedLock second = waiting.await(30, TimeUnit.SECONDS);
+    assertThat(failure(c, Addresses.LOCK_RENEW, new JsonObject().put("name", name)
+        .put("token", first.token()))).startsWith("CONFLICT");
+    a.map("fenced").put(name, 1, second).await(30, TimeUnit.SECONDS);
+    assertThat(failureOf(a.map("fenced").put(name, 2, first))).startsWith("CONFLICT");
+    // The second lease (500 ms) is never renewed: it expires, and its token is stale.
+    await().atMost(Duration.ofSeconds(20)).until(() -> !call(a, Addresses.LOCK_INFO,
+        new JsonObject().put("name", name)).getBoolean("held"));
+    assertThat(failure(b, Addresses.LOCK_RELEASE, new JsonObject().put("name", name)
+        .put("token", second.token()))).startsWith("CONFLICT");
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      Map<Keel, String> after = new LinkedHashMap<>();
+      for (Keel k : all) {
+        after.put(k, Scrape.text(k));
+      }
+      expected.forEach((series, count) -> {
+        double sum = 0;
+        for (Keel k : all) {
+          sum += Scrape.value(after.get(k), series) - Scrape.value(before.get(k), series);
+        }
+        assertThat(sum).as("%s, over the cluster", series).isEqualTo(count.doubleValue());
+        assertThat(Scrape.value(after.get(leader), series)
+            - Scrape.value(before.get(leader), series)).as("%s, on the leader %s", series,
+            leader.nodeName()).isEqualTo(count.doubleValue());
+      });
+      assertThat(Scrape.value(after.get(leader), "keel_lock_waiters")).isZero();
+    });
   }
 
   private static String failureOf(Future<?> f) {

@@ -309,6 +309,9 @@ class MapIT {
         "keel_map_operations_seconds_count{op=\"put\",outcome=\"conflict\"}",
         "keel_raft_commit_seconds", "keel_wal_force_seconds", "keel_wal_force_records",
         "keel_partitions{state=\"held\"} 8.0", "keel_feed_slow_disconnects_total",
+        "keel_lock_events_total{reason=\"granted\"}", "keel_lock_waiters",
+        "keel_lock_fenced_rejections_total{op=\"map_put\"}",
+        "keel_rebalance_sent_bytes_total{kind=\"entries\"}",
         "vertx_eventbus_", "vertx_http_server_");
   }
 }

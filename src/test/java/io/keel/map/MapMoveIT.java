@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.keel.Keel;
 import io.keel.bus.Addresses;
 import io.keel.harness.InJvmCluster;
+import io.keel.harness.Scrape;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -23,6 +24,14 @@ import org.junit.jupiter.api.Test;
  * primary of, and the status feed reports each copy and each hand-over with its write pause.
  */
 class MapMoveIT {
+  private static final String ADDED = "keel_replicas_added_total";
+
+  /** The bytes of entries and snapshots the node's leaders sent to learners, so far. */
+  private static double sentToLearners(Keel k) throws Exception {
+    String text = Scrape.text(k);
+    return Scrape.value(text, "keel_rebalance_sent_bytes_total{kind=\"entries\"}")
+        + Scrape.value(text, "keel_rebalance_sent_bytes_total{kind=\"snapshot\"}");
+  }
 
   @Test
   void a_joining_node_receives_its_partitions_data_and_the_feed_reports_the_moves()
@@ -48,6 +57,9 @@ class MapMoveIT {
       for (int i = 0; i < 64; i++) {
         written.put("key-" + i, puts.get(i).await(30, TimeUnit.SECONDS));
       }
+
+      double sentBefore = sentToLearners(a) + sentToLearners(b);
+      double addedBefore = Scrape.value(a, ADDED) + Scrape.value(b, ADDED);
 
       Keel c = cluster.start("c", o -> o.setPartitions(8));
       // With replicas = 3 and three members, c ends with a voting replica of every partition.
@@ -83,6 +95,11 @@ class MapMoveIT {
           new JsonObject()).await(10, TimeUnit.SECONDS).body().getJsonObject("recovery")
           .getJsonObject("moves");
       assertThat(moves.getLong("handoffs") + movesB.getLong("handoffs")).isPositive();
+      // What a and b sent c while it caught up holds at least every key and value written
+      // before it joined ("key-N" and {"i":N}: 12 bytes or more each).
+      assertThat(sentToLearners(a) + sentToLearners(b) - sentBefore)
+          .isGreaterThanOrEqualTo(64 * 12);
+      assertThat(Scrape.value(a, ADDED) + Scrape.value(b, ADDED) - addedBefore).isEqualTo(8.0);
       // Every key is still served, linearizably, after the moves.
       for (Map.Entry<String, Long> e : written.entrySet()) {
         assertThat(b.map("moving").get(e.getKey()).await(30, TimeUnit.SECONDS).version())
