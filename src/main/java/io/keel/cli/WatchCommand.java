@@ -119,7 +119,17 @@ final class WatchCommand implements Callable<Integer> {
     http.vertx().setTimer(delay, id -> connect(false));
   }
 
+  /** A feed message: the snapshot, or events one JSON object per line. */
   private void onMessage(String text) {
+    for (String one : text.split("\n")) {
+      if (!done.isDone()) {
+        onEvent(one);
+      }
+    }
+    node.out().flush();
+  }
+
+  private void onEvent(String text) {
     JsonObject message;
     try {
       message = new JsonObject(text);
@@ -143,7 +153,6 @@ final class WatchCommand implements Callable<Integer> {
         done.complete(0);
       }
     }
-    node.out().flush();
   }
 
   private void notice(String text) {

@@ -32,13 +32,21 @@ import org.slf4j.LoggerFactory;
  * {@code /health/ready}, the WebSocket feed {@code /status/feed} (a snapshot, then events with
  * sequence numbers) and the dashboard at {@code /}; {@code keel.status} on the event bus.
  *
- * <p>A feed subscriber whose socket cannot keep up (its write queue is full) is disconnected
+ * <p>A feed message is the snapshot, or one or more events, one JSON object per line: events
+ * that come within {@link #FEED_BATCH_MS} of the last message wait for it to pass and go
+ * together. A feed subscriber whose socket cannot keep up (its write queue is full) is disconnected
  * rather than buffered without bound; it reconnects and gets a new snapshot.
  */
 public final class StatusVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StatusVerticle.class);
   private static final int RECENT_EVENTS_MAX = 256;
   private static final int WRITE_QUEUE_BYTES_MAX = 1 << 20;
+  /**
+   * Events that come faster than one per this many ms go out together, one per line of one
+   * message: a write per subscriber per event would be a system call each, and a hundred
+   * subscribers at a thousand events a second would take the event loop whole.
+   */
+  static final long FEED_BATCH_MS = 10;
 
   private final KeelOptions options;
   private final Routing routing;
@@ -53,6 +61,10 @@ public final class StatusVerticle extends VerticleBase {
   private Buffer dashboard;
   private long slowDisconnects;
   private final Set<String> schemaWarned = new HashSet<>();
+  // Events stamped but not yet sent, one encoded event per line.
+  private final StringBuilder outbox = new StringBuilder();
+  private long lastFlushMs;
+  private long flushTimer = -1;
 
   /**
    * A status verticle showing {@code routing}'s node; {@code recovery} supplies the
@@ -143,6 +155,9 @@ public final class StatusVerticle extends VerticleBase {
 
   private void onWebSocket(ServerWebSocket ws) {
     ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES_MAX);
+    // The snapshot covers every event stamped so far: those still waiting go out first, to
+    // the others, so that this subscriber's first event follows its snapshot.
+    flush();
     subscribers.add(ws);
     ws.closeHandler(v -> subscribers.remove(ws));
     ws.exceptionHandler(t -> {
@@ -163,7 +178,32 @@ public final class StatusVerticle extends VerticleBase {
       log.warn("node {}: a feed event does not match the documented schema: {} ({})",
           routing.nodeName(), wrong, stamped.encode());
     }
-    String text = stamped.encode();
+    outbox.append(outbox.length() == 0 ? "" : "\n").append(stamped.encode());
+    if (flushTimer >= 0) {
+      return;
+    }
+    long sinceMs = System.currentTimeMillis() - lastFlushMs;
+    if (sinceMs >= FEED_BATCH_MS) {
+      flush();
+    } else {
+      flushTimer = vertx.setTimer(FEED_BATCH_MS - sinceMs, id -> {
+        flushTimer = -1;
+        flush();
+      });
+    }
+  }
+
+  /**
+   * Sends the events stamped since the last flush, one per line, as one message to every
+   * subscriber: at most one write per subscriber per {@link #FEED_BATCH_MS}, whatever the rate.
+   */
+  private void flush() {
+    lastFlushMs = System.currentTimeMillis();
+    if (outbox.length() == 0) {
+      return;
+    }
+    String text = outbox.toString();
+    outbox.setLength(0);
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
       if (ws.writeQueueFull()) {
         slowDisconnects++;

@@ -57,7 +57,14 @@ final class StatusFeed implements AutoCloseable {
     });
   }
 
+  /** A feed message: the snapshot, or events one JSON object per line. */
   private void onText(String text) {
+    for (String line : text.split("\n")) {
+      onEvent(line);
+    }
+  }
+
+  private void onEvent(String text) {
     JsonObject e = new JsonObject(text);
     long seq = e.getLong("seq", -1L);
     if ("snapshot".equals(e.getString("type"))) {

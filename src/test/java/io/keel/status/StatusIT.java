@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +91,8 @@ class StatusIT {
     List<JsonObject> events = new CopyOnWriteArrayList<>();
     WebSocket ws = a.vertx().createWebSocketClient()
         .connect(a.httpPort(), "127.0.0.1", "/status/feed").await(10, TimeUnit.SECONDS);
-    ws.textMessageHandler(t -> events.add(new JsonObject(t)));
+    ws.textMessageHandler(t -> Arrays.stream(t.split("\n")).map(JsonObject::new)
+        .forEach(events::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> !events.isEmpty());
     JsonObject snapshot = events.get(0);
     assertThat(snapshot.getString("type")).isEqualTo("snapshot");
