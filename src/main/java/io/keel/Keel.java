@@ -113,12 +113,15 @@ public final class Keel {
    */
   public static Future<Keel> start(KeelOptions options) {
     KeelOptions resolved;
+    io.vertx.core.VertxOptions vertxConfig;
     try {
       requirePortFree("cluster port", options.getClusterHost(), options.getClusterPort());
       if (options.getHttpPort() > 0) {
         requirePortFree("HTTP port", options.getHttpHost(), options.getHttpPort());
       }
       resolved = resolveName(options);
+      // Reads the event bus's TLS files, if any: a missing one fails here, by name.
+      vertxConfig = vertxOptions(resolved);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -126,7 +129,7 @@ public final class Keel {
     Promise<Keel> result = Promise.promise();
     // Vert.x's own metrics and Keel's in one registry, scraped by GET /metrics.
     PrometheusMeterRegistry registry = KeelMetrics.newRegistry();
-    Vertx.builder().with(vertxOptions(resolved).setMetricsOptions(new MicrometerMetricsOptions()
+    Vertx.builder().with(vertxConfig.setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true).setJvmMetricsEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(manager).buildClustered()

@@ -1,6 +1,7 @@
 package io.keel;
 
 import io.keel.bus.OptionsJson;
+import io.keel.cluster.EventBusTlsOptions;
 import io.keel.map.MapOptions;
 import io.keel.recovery.MembershipPlan;
 import io.keel.recovery.WalOptions;
@@ -61,7 +62,7 @@ public class KeelOptions {
   private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
       "clusterHost", "clusterPort", "join", "busPort", "clusterName", "clusterConfig", "role",
       "weight", "partitions", "replicas", "vnodes", "loadFactor", "routeTimeoutMs",
-      "routeAttemptsMax", "reconcileIntervalMs", "wal", "map");
+      "routeAttemptsMax", "reconcileIntervalMs", "wal", "map", "eventBusTls");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;
@@ -84,6 +85,7 @@ public class KeelOptions {
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
   private WalOptions wal = new WalOptions();
   private MapOptions map = new MapOptions();
+  private EventBusTlsOptions eventBusTls = new EventBusTlsOptions();
 
   /** All defaults. */
   public KeelOptions() {}
@@ -123,6 +125,7 @@ public class KeelOptions {
     // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
     setWal(new WalOptions(r.object("wal")));
+    setEventBusTls(new EventBusTlsOptions(r.object("eventBusTls")));
   }
 
   /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */
@@ -141,7 +144,7 @@ public class KeelOptions {
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
         .put("reconcileIntervalMs", reconcileIntervalMs).put("wal", wal.toJson())
-        .put("map", map.toJson());
+        .put("map", map.toJson()).put("eventBusTls", eventBusTls.toJson());
   }
 
   /** The placement parameters these options describe. */
@@ -413,6 +416,20 @@ public class KeelOptions {
     MapOptions m = new MapOptions(Objects.requireNonNull(map, "map"));
     requireFits(m, wal);
     this.map = m;
+    return this;
+  }
+
+  /**
+   * TLS for the clustered event bus (key, certificate and trusted certificates as PEM files);
+   * off by default. The files are read when the node starts.
+   */
+  public EventBusTlsOptions getEventBusTls() {
+    return new EventBusTlsOptions(eventBusTls);
+  }
+
+  public KeelOptions setEventBusTls(EventBusTlsOptions eventBusTls) {
+    this.eventBusTls = new EventBusTlsOptions(Objects.requireNonNull(eventBusTls, "eventBusTls"))
+        .validate();
     return this;
   }
 

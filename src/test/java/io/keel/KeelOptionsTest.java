@@ -20,6 +20,8 @@ class KeelOptionsTest {
         .setRole(KeelOptions.Role.CLIENT).setWeight(3).setPartitions(64).setReplicas(2)
         .setVnodes(16).setLoadFactor(0.25).setRouteTimeoutMs(1234).setRouteAttemptsMax(3)
         .setReconcileIntervalMs(250)
+        .setEventBusTls(new io.keel.cluster.EventBusTlsOptions().setKeyPath("k.pem")
+            .setCertPath("c.pem").setTrustPath("ca.pem"))
         .setWal(new io.keel.recovery.WalOptions().setFsyncPolicy(
             io.keel.recovery.WalOptions.FsyncPolicy.ALWAYS).setSegmentBytesMax(8 << 20));
     assertThat(new KeelOptions(o.toJson())).isEqualTo(o);
@@ -94,5 +96,38 @@ class KeelOptionsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("map.valueBytesMax + map.keyBytesMax + 4096 must be <="
             + " wal.recordBytesMax (32768)");
+  }
+
+  @Test
+  void event_bus_tls_is_off_by_default_and_reads_its_three_paths() {
+    assertThat(new KeelOptions().getEventBusTls().isEnabled()).isFalse();
+    assertThat(new KeelOptions().toJson().getJsonObject("eventBusTls")).isEqualTo(new JsonObject());
+    KeelOptions o = new KeelOptions(new JsonObject().put("eventBusTls", new JsonObject()
+        .put("keyPath", "/etc/keel/node.key").put("certPath", "/etc/keel/node.crt")
+        .put("trustPath", "/etc/keel/ca.crt")));
+    assertThat(o.getEventBusTls().isEnabled()).isTrue();
+    assertThat(o.getEventBusTls().getKeyPath()).isEqualTo("/etc/keel/node.key");
+    assertThat(o.getEventBusTls().getCertPath()).isEqualTo("/etc/keel/node.crt");
+    assertThat(o.getEventBusTls().getTrustPath()).isEqualTo("/etc/keel/ca.crt");
+    assertThat(new KeelOptions(o.toJson())).isEqualTo(o);
+  }
+
+  @Test
+  void event_bus_tls_needs_all_three_paths_non_empty_and_known_keys() {
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("eventBusTls",
+        new JsonObject().put("keyPath", "k.pem"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("eventBusTls needs keyPath, certPath and trustPath together, or none of"
+            + " them; missing certPath, trustPath");
+    assertThatThrownBy(() -> new io.keel.cluster.EventBusTlsOptions().setCertPath(" "))
+        .hasMessage("eventBusTls.certPath must not be empty; leave it out to turn TLS off");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("eventBusTls",
+        new JsonObject().put("key", "k.pem"))))
+        .hasMessageContaining("unknown eventBusTls option key key");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("eventBusTls",
+        new JsonObject().put("keyPath", 1))))
+        .hasMessageContaining("eventBusTls option key 'keyPath' must be a string");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("eventBusTls", true)))
+        .hasMessageContaining("'eventBusTls' must be an object");
   }
 }

@@ -46,12 +46,21 @@ public final class Addresses {
   public static final String EVENTS = "keel.local.events";
 
   private static final String SHARD_PREFIX = "keel.shard.";
+  private static final String MEMBER_PROBE_PREFIX = "keel.member.probe.";
 
   private Addresses() {}
 
   /** Where the node {@code nodeName} serves the sharded service {@code service}. */
   public static String shard(String service, String nodeName) {
     return SHARD_PREFIX + service + "." + nodeName;
+  }
+
+  /**
+   * {@code {}} → {@code {nodeId}}: answered by the member whose Vert.x node id is
+   * {@code nodeId}. Other members place it only once it has answered over the event bus.
+   */
+  public static String memberProbe(String nodeId) {
+    return MEMBER_PROBE_PREFIX + nodeId;
   }
 
   /** Where one node answers status requests addressed to it by name. */

@@ -7,12 +7,16 @@ import com.hazelcast.config.XmlConfigBuilder;
 import io.keel.KeelOptions;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -61,16 +65,53 @@ public final class ClusterSetup {
   }
 
   /**
-   * Vert.x options for a Keel node: the event bus on the cluster host, and the node metadata that
-   * tells other members this node's stable name and role. An application that builds its own
-   * clustered Vert.x must publish this metadata too ({@link #nodeMetadata}).
+   * Vert.x options for a Keel node: the event bus on the cluster host, on mutual TLS when
+   * {@link KeelOptions#getEventBusTls()} is set, and the node metadata that tells other members
+   * this node's stable name and role. An application that builds its own clustered Vert.x must
+   * publish this metadata too ({@link #nodeMetadata}).
+   *
+   * @throws IllegalArgumentException naming the file, when a TLS file is missing, unreadable or
+   *     holds no PEM block
    */
   public static VertxOptions vertxOptions(KeelOptions options, String nodeName) {
     EventBusOptions bus = new EventBusOptions()
         .setHost(options.getClusterHost())
         .setPort(options.getBusPort())
         .setClusterNodeMetadata(nodeMetadata(options, nodeName));
+    EventBusTlsOptions tls = options.getEventBusTls();
+    if (tls.isEnabled()) {
+      requirePem("eventBusTls.keyPath", tls.getKeyPath());
+      requirePem("eventBusTls.certPath", tls.getCertPath());
+      requirePem("eventBusTls.trustPath", tls.getTrustPath());
+      // Both directions: a node presents its certificate as a server and as a client, and
+      // accepts only peers whose certificate chains to the trusted ones (mutual TLS).
+      bus.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(tls.getKeyPath())
+              .setCertPath(tls.getCertPath()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(tls.getTrustPath()))
+          .setClientAuth(ClientAuth.REQUIRED);
+    }
     return new VertxOptions().setEventBusOptions(bus);
+  }
+
+  /** Fails with a sentence naming {@code key} and the file unless it is a readable PEM file. */
+  private static void requirePem(String key, String path) {
+    Path file = Path.of(path);
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new IllegalArgumentException(key + " " + file.toAbsolutePath()
+          + " is missing or not a readable file");
+    }
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(key + " " + file.toAbsolutePath() + " cannot be read ("
+          + e.getMessage() + ")");
+    }
+    if (!text.contains("-----BEGIN ")) {
+      throw new IllegalArgumentException(key + " " + file.toAbsolutePath()
+          + " holds no PEM block (-----BEGIN ...)");
+    }
   }
 
   /** The node metadata {@code {"keel": {name, role, weight}}}. */

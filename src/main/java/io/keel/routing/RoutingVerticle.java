@@ -79,7 +79,10 @@ public final class RoutingVerticle extends VerticleBase {
       membership = new Membership(context, manager, options.getReconcileIntervalMs(),
           this::onMembers);
       return Future.all(owner.completion(), membership.start());
-    }).compose(v -> firstTable.future());
+    }).compose(v -> firstTable.future()).onFailure(t -> {
+      // A failed start is not followed by stop(): let go of Hazelcast listeners here.
+      stop();
+    });
   }
 
   @Override

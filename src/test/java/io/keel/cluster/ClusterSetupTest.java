@@ -1,0 +1,71 @@
+package io.keel.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keel.KeelOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The event bus options Keel builds: plain by default, mutual TLS from PEM files when set. */
+class ClusterSetupTest {
+  private static final String PEM =
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void without_tls_the_event_bus_is_plain() {
+    EventBusOptions bus = ClusterSetup.vertxOptions(new KeelOptions(), "n1").getEventBusOptions();
+    assertThat(bus.isSsl()).isFalse();
+    assertThat(bus.getHost()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void with_tls_the_event_bus_requires_client_certificates_from_the_pem_files() throws Exception {
+    EventBusTlsOptions tls = files("node.key", "node.crt", "ca.crt");
+    EventBusOptions bus = ClusterSetup.vertxOptions(new KeelOptions().setEventBusTls(tls), "n1")
+        .getEventBusOptions();
+    assertThat(bus.isSsl()).isTrue();
+    assertThat(bus.getClientAuth()).isEqualTo(ClientAuth.REQUIRED);
+    PemKeyCertOptions keyCert = (PemKeyCertOptions) bus.getKeyCertOptions();
+    assertThat(keyCert.getKeyPaths()).containsExactly(tls.getKeyPath());
+    assertThat(keyCert.getCertPaths()).containsExactly(tls.getCertPath());
+    assertThat(((PemTrustOptions) bus.getTrustOptions()).getCertPaths())
+        .containsExactly(tls.getTrustPath());
+  }
+
+  @Test
+  void a_missing_or_non_pem_file_is_named() throws Exception {
+    EventBusTlsOptions tls = files("node.key", "node.crt", "ca.crt");
+    Path missing = dir.resolve("gone.crt");
+    assertThatThrownBy(() -> ClusterSetup.vertxOptions(new KeelOptions().setEventBusTls(
+        new EventBusTlsOptions(tls).setTrustPath(missing.toString())), "n1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("eventBusTls.trustPath " + missing.toAbsolutePath()
+            + " is missing or not a readable file");
+    Path der = dir.resolve("node.der");
+    Files.write(der, new byte[] {0x30, (byte) 0x82, 0x01});
+    assertThatThrownBy(() -> ClusterSetup.vertxOptions(new KeelOptions().setEventBusTls(
+        new EventBusTlsOptions(tls).setCertPath(der.toString())), "n1"))
+        .hasMessage("eventBusTls.certPath " + der.toAbsolutePath()
+            + " holds no PEM block (-----BEGIN ...)");
+  }
+
+  private EventBusTlsOptions files(String key, String cert, String trust) throws Exception {
+    List<Path> paths = List.of(dir.resolve(key), dir.resolve(cert), dir.resolve(trust));
+    for (Path p : paths) {
+      Files.writeString(p, PEM);
+    }
+    return new EventBusTlsOptions().setKeyPath(paths.get(0).toString())
+        .setCertPath(paths.get(1).toString()).setTrustPath(paths.get(2).toString());
+  }
+}
