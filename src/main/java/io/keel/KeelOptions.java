@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The options of one Keel node. Every option has a default ({@code DEFAULT_*}); the JSON form,
@@ -58,16 +59,22 @@ public class KeelOptions {
   public static final long DEFAULT_ROUTE_TIMEOUT_MS = 5_000;
   public static final int DEFAULT_ROUTE_ATTEMPTS_MAX = 12;
   public static final long DEFAULT_RECONCILE_INTERVAL_MS = 1_000;
+  /** The shortest HTTP token accepted: 16 characters. */
+  public static final int HTTP_TOKEN_CHARS_MIN = 16;
+  /** The longest HTTP token accepted: 1024 characters. */
+  public static final int HTTP_TOKEN_CHARS_MAX = 1024;
+  private static final Pattern HTTP_TOKEN = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
 
   private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
-      "clusterHost", "clusterPort", "join", "busPort", "clusterName", "clusterConfig", "role",
-      "weight", "partitions", "replicas", "vnodes", "loadFactor", "routeTimeoutMs",
-      "routeAttemptsMax", "reconcileIntervalMs", "wal", "map", "eventBusTls");
+      "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
+      "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
+      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "wal", "map", "eventBusTls");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;
   private String httpHost = DEFAULT_HTTP_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
+  private String httpToken;
   private String clusterHost = DEFAULT_CLUSTER_HOST;
   private int clusterPort = DEFAULT_CLUSTER_PORT;
   private List<String> join = DEFAULT_JOIN;
@@ -107,6 +114,13 @@ public class KeelOptions {
     setDataDir(r.string("dataDir", DEFAULT_DATA_DIR));
     setHttpHost(r.string("httpHost", DEFAULT_HTTP_HOST));
     setHttpPort(r.integer("httpPort", DEFAULT_HTTP_PORT));
+    // Not through r.string: its type error shows the value, and this one is a secret.
+    Object token = json.getValue("httpToken");
+    if (token != null && !(token instanceof String)) {
+      throw new IllegalArgumentException("option key 'httpToken' must be a string, was "
+          + io.keel.bus.Json.typeName(token));
+    }
+    setHttpToken((String) token);
     setClusterHost(r.string("clusterHost", DEFAULT_CLUSTER_HOST));
     setClusterPort(r.integer("clusterPort", DEFAULT_CLUSTER_PORT));
     setJoin(r.strings("join", DEFAULT_JOIN));
@@ -128,14 +142,20 @@ public class KeelOptions {
     setEventBusTls(new EventBusTlsOptions(r.object("eventBusTls")));
   }
 
-  /** The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. */
+  /**
+   * The JSON form; {@code new KeelOptions(o.toJson())} equals {@code o}. It carries the HTTP
+   * token when one is set: keep it out of logs ({@link #toString()} hides it).
+   */
   public JsonObject toJson() {
     JsonObject j = new JsonObject();
     if (name != null) {
       j.put("name", name);
     }
-    j.put("dataDir", dataDir).put("httpHost", httpHost).put("httpPort", httpPort)
-        .put("clusterHost", clusterHost).put("clusterPort", clusterPort)
+    j.put("dataDir", dataDir).put("httpHost", httpHost).put("httpPort", httpPort);
+    if (httpToken != null) {
+      j.put("httpToken", httpToken);
+    }
+    j.put("clusterHost", clusterHost).put("clusterPort", clusterPort)
         .put("join", new JsonArray(join)).put("busPort", busPort).put("clusterName", clusterName);
     if (clusterConfig != null) {
       j.put("clusterConfig", clusterConfig);
@@ -196,6 +216,35 @@ public class KeelOptions {
 
   public KeelOptions setHttpPort(int httpPort) {
     this.httpPort = requirePort("httpPort", httpPort, true);
+    return this;
+  }
+
+  /**
+   * The bearer token every HTTP request and WebSocket upgrade must carry, as
+   * {@code Authorization: Bearer TOKEN} or the query parameter {@code access_token} (RFC 6750);
+   * null (the default) asks for none. The jar's {@code main} also reads it from the environment
+   * variable {@code KEEL_HTTP_TOKEN}. 16 to 1024 characters of RFC 6750's token alphabet:
+   * letters, digits and {@code -._~+/}, then optional {@code =} padding.
+   */
+  public String getHttpToken() {
+    return httpToken;
+  }
+
+  public KeelOptions setHttpToken(String httpToken) {
+    if (httpToken == null) {
+      this.httpToken = null;
+      return this;
+    }
+    // The sentence never shows the value: a near miss is most of a secret.
+    boolean alphabet = httpToken.isEmpty() || HTTP_TOKEN.matcher(httpToken).matches();
+    if (!alphabet || httpToken.length() < HTTP_TOKEN_CHARS_MIN
+        || httpToken.length() > HTTP_TOKEN_CHARS_MAX) {
+      throw new IllegalArgumentException("httpToken must be " + HTTP_TOKEN_CHARS_MIN + ".."
+          + HTTP_TOKEN_CHARS_MAX + " characters of A-Z, a-z, 0-9 and -._~+/ (then '=' padding),"
+          + " was " + httpToken.length() + " characters"
+          + (alphabet ? "" : ", some of them outside that set"));
+    }
+    this.httpToken = httpToken;
     return this;
   }
 
@@ -465,8 +514,13 @@ public class KeelOptions {
     return toJson().hashCode();
   }
 
+  /** The JSON form, with the HTTP token (if any) replaced by {@code "(hidden)"}. */
   @Override
   public String toString() {
-    return toJson().encode();
+    JsonObject j = toJson();
+    if (j.containsKey("httpToken")) {
+      j.put("httpToken", "(hidden)");
+    }
+    return j.encode();
   }
 }

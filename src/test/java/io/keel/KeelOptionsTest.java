@@ -14,7 +14,8 @@ class KeelOptionsTest {
   @Test
   void json_round_trip_keeps_every_option() {
     KeelOptions o = new KeelOptions().setName("n1").setDataDir("/tmp/x").setHttpHost("127.0.0.2")
-        .setHttpPort(0).setClusterHost("127.0.0.3").setClusterPort(6000)
+        .setHttpPort(0).setHttpToken("tok-0123456789abcdef").setClusterHost("127.0.0.3")
+        .setClusterPort(6000)
         .setJoin(List.of("127.0.0.1:6000", "127.0.0.2:6001")).setBusPort(7000)
         .setClusterName("c").setClusterConfig("classpath:x.xml")
         .setRole(KeelOptions.Role.CLIENT).setWeight(3).setPartitions(64).setReplicas(2)
@@ -129,5 +130,48 @@ class KeelOptionsTest {
         .hasMessageContaining("eventBusTls option key 'keyPath' must be a string");
     assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("eventBusTls", true)))
         .hasMessageContaining("'eventBusTls' must be an object");
+  }
+
+  @Test
+  void http_token_is_off_by_default_and_absent_from_the_json() {
+    assertThat(new KeelOptions().getHttpToken()).isNull();
+    assertThat(new KeelOptions().toJson().containsKey("httpToken")).isFalse();
+    KeelOptions o = new KeelOptions(new JsonObject().put("httpToken", "AbC-123._~+/xyz0=="));
+    assertThat(o.getHttpToken()).isEqualTo("AbC-123._~+/xyz0==");
+    assertThat(o.toJson().getString("httpToken")).isEqualTo("AbC-123._~+/xyz0==");
+    assertThat(o.setHttpToken(null).toJson().containsKey("httpToken")).isFalse();
+  }
+
+  @Test
+  void a_bad_http_token_is_rejected_without_showing_it() {
+    String secret = "short-secret";
+    assertThatThrownBy(() -> new KeelOptions().setHttpToken(secret))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("httpToken must be 16..1024 characters of A-Z, a-z, 0-9 and -._~+/ (then '='"
+            + " padding), was 12 characters");
+    assertThatThrownBy(() -> new KeelOptions().setHttpToken("with space 0123456789"))
+        .hasMessageEndingWith("was 21 characters, some of them outside that set")
+        .hasMessageNotContaining("with space");
+    assertThatThrownBy(() -> new KeelOptions().setHttpToken("=padding-first-0123"))
+        .hasMessageEndingWith("some of them outside that set");
+    assertThatThrownBy(() -> new KeelOptions().setHttpToken("x".repeat(1025)))
+        .hasMessageEndingWith("was 1025 characters");
+    assertThatThrownBy(() -> new KeelOptions().setHttpToken(""))
+        .hasMessageEndingWith("was 0 characters");
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("httpToken", secret)))
+        .hasMessageNotContaining(secret);
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("httpToken", 1234567890123456L)))
+        .hasMessage("option key 'httpToken' must be a string, was a number")
+        .hasMessageNotContaining("1234567890123456");
+    assertThat(new KeelOptions().setHttpToken("x".repeat(1024)).getHttpToken()).hasSize(1024);
+  }
+
+  @Test
+  void to_string_hides_the_http_token() {
+    KeelOptions o = new KeelOptions().setHttpToken("do-not-print-0123456789");
+    assertThat(o.toString()).contains("\"httpToken\":\"(hidden)\"")
+        .doesNotContain("do-not-print");
+    assertThat(new KeelOptions(o)).isEqualTo(o);
+    assertThat(new KeelOptions(o).getHttpToken()).isEqualTo("do-not-print-0123456789");
   }
 }

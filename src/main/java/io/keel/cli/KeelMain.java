@@ -34,10 +34,14 @@ import picocli.CommandLine.Option;
     subcommands = {StatusCommand.class, LocksCommand.class, WatchCommand.class},
     description = {"Starts a Keel node: clustered Vert.x on embedded Hazelcast, with placement,"
         + " routing and the status server.",
-        "With a command, asks a running node instead (see keel COMMAND --help)."})
+        "With a command, asks a running node instead (see keel COMMAND --help)."},
+    footer = {"", "The HTTP bearer token comes from httpToken in the options file or from $"
+        + KeelMain.HTTP_TOKEN_ENV + " (no flag: every user can read a command line)."})
 public final class KeelMain implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final long SHUTDOWN_WAIT_SECONDS = 30;
+  /** The environment variable that sets {@code httpToken}, over the options file. */
+  static final String HTTP_TOKEN_ENV = "KEEL_HTTP_TOKEN";
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "JSON options file (default: config/keel.json when it exists).")
@@ -167,9 +171,10 @@ public final class KeelMain implements Callable<Integer> {
           || cause instanceof io.keel.recovery.WalCorruptionException ? EXIT_CONFIG : 1;
     }
     String url = keel.dashboardUrl();
+    String tokenHint = options.getHttpToken() == null ? "" : " (add ?access_token=TOKEN)";
     System.out.println("Keel node " + keel.nodeName() + " ready"
-        + (url == null ? "" : ": dashboard " + url) + " (cluster " + options.getClusterName()
-        + ", " + keel.routing().members().size() + " member(s), epoch "
+        + (url == null ? "" : ": dashboard " + url + tokenHint) + " (cluster "
+        + options.getClusterName() + ", " + keel.routing().members().size() + " member(s), epoch "
         + keel.routing().table().epoch() + ")");
     System.out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -185,11 +190,20 @@ public final class KeelMain implements Callable<Integer> {
     }
   }
 
-  /** Defaults, then the JSON file, then the flags. */
+  /** Defaults, then the JSON file, then {@code $KEEL_HTTP_TOKEN}, then the flags. */
   KeelOptions options() {
     JsonObject json = readConfigFile();
     // The file is checked on its own first: a flag must not hide a mistake in it.
     new KeelOptions(json);
+    String token = System.getenv(HTTP_TOKEN_ENV);
+    if (token != null && !token.isEmpty()) {
+      try {
+        new KeelOptions().setHttpToken(token);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("$" + HTTP_TOKEN_ENV + ": " + e.getMessage());
+      }
+      json.put("httpToken", token);
+    }
     putIfSet(json, "name", name);
     putIfSet(json, "dataDir", dataDir);
     putIfSet(json, "httpHost", httpHost);

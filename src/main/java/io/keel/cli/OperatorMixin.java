@@ -8,12 +8,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * The options every operator command shares: which node ({@code --url}), the bearer token
- * ({@code --token}, else {@code $KEEL_TOKEN}) and raw JSON output ({@code --json}); and where
- * the command writes (picocli's streams, which tests replace).
+ * ({@code --token}, else {@code $KEEL_HTTP_TOKEN}, the node's own variable, else
+ * {@code $KEEL_TOKEN}) and raw JSON output ({@code --json}); and where the command writes
+ * (picocli's streams, which tests replace).
  */
 final class OperatorMixin {
   static final String DEFAULT_URL = "http://127.0.0.1:8080";
-  static final String TOKEN_ENV = "KEEL_TOKEN";
+  static final String TOKEN_ENV = KeelMain.HTTP_TOKEN_ENV;
+  static final String TOKEN_ENV_OLD = "KEEL_TOKEN";
   static final int EXIT_FAILED = 1;
   static final String LOG_TARGET_PROPERTY = "keel.log.target";
   static final String LOG_LEVEL_PROPERTY = "keel.log.level";
@@ -25,7 +27,7 @@ final class OperatorMixin {
 
   @Option(names = "--token", paramLabel = "TOKEN", order = 2,
       description = "Sent as 'Authorization: Bearer TOKEN' on every request (default: $"
-          + TOKEN_ENV + ", else none).")
+          + TOKEN_ENV + ", else $" + TOKEN_ENV_OLD + ", else none).")
   String token;
 
   @Option(names = "--json", order = 3,
@@ -47,9 +49,16 @@ final class OperatorMixin {
     return url;
   }
 
-  /** The token to send: {@code --token}, else {@code $KEEL_TOKEN}, else null. */
+  /**
+   * The token to send: {@code --token}, else {@code $KEEL_HTTP_TOKEN}, else {@code $KEEL_TOKEN},
+   * else null; a blank one is none ({@code --token ''} sends none whatever the environment).
+   */
   String token() {
-    String t = token != null ? token : System.getenv(TOKEN_ENV);
+    String t = token;
+    if (t == null) {
+      t = System.getenv(TOKEN_ENV);
+      t = t == null || t.isBlank() ? System.getenv(TOKEN_ENV_OLD) : t;
+    }
     return t == null || t.isBlank() ? null : t;
   }
 

@@ -9,9 +9,12 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -36,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * that come within {@link #FEED_BATCH_MS} of the last message wait for it to pass and go
  * together. A feed subscriber whose socket cannot keep up (its write queue is full) is disconnected
  * rather than buffered without bound; it reconnects and gets a new snapshot.
+ *
+ * <p>With {@link KeelOptions#getHttpToken()} set, every request, WebSocket upgrades included,
+ * must carry the token ({@link BearerToken}) or gets 401 before any route sees it. The feed
+ * ignores what clients send, but a bad frame, a message over 64 KiB or text that is not UTF-8
+ * closes that one connection ({@link ClientFrames}); the others go on.
  */
 public final class StatusVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StatusVerticle.class);
@@ -47,6 +55,11 @@ public final class StatusVerticle extends VerticleBase {
    * subscribers at a thousand events a second would take the event loop whole.
    */
   static final long FEED_BATCH_MS = 10;
+  /** The largest frame, and message, a feed client may send (it has nothing to send). */
+  private static final int CLIENT_MESSAGE_BYTES_MAX = 64 * 1024;
+  private static final String UNAUTHORIZED = new JsonObject().put("error", "UNAUTHORIZED")
+      .put("code", 401).put("message", "UNAUTHORIZED: this node asks for its bearer token, as"
+          + " 'Authorization: Bearer TOKEN' or ?access_token=TOKEN").encode();
 
   private final KeelOptions options;
   private final Routing routing;
@@ -102,10 +115,27 @@ public final class StatusVerticle extends VerticleBase {
     if (options.getHttpPort() < 0) {
       return consumers;
     }
+    // Outgoing messages are split into frames of the same size. No compression: clients send
+    // nothing worth it, and an inflated frame could be far larger than its wire size.
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.getHttpHost()).setPort(options.getHttpPort())
-        .setMaxWebSocketFrameSize(64 * 1024));
-    server.requestHandler(router());
+        .setMaxWebSocketFrameSize(CLIENT_MESSAGE_BYTES_MAX)
+        .setMaxWebSocketMessageSize(CLIENT_MESSAGE_BYTES_MAX)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false));
+    Router router = router();
+    String token = options.getHttpToken();
+    if (token == null) {
+      server.requestHandler(router);
+      if (!loopback(options.getHttpHost())) {
+        log.warn("node {}: HTTP on {} without a token: whoever reaches it can take locks and"
+            + " write maps; set httpToken or KEEL_HTTP_TOKEN", routing.nodeName(),
+            options.getHttpHost());
+      }
+    } else {
+      BearerToken check = new BearerToken(token);
+      server.requestHandler(req -> authorize(check, req, router));
+    }
     return consumers.compose(v -> server.listen()).map(s -> {
       actualPort = s.actualPort();
       return s;
@@ -147,10 +177,42 @@ public final class StatusVerticle extends VerticleBase {
     router.get("/status/feed").handler(rc -> rc.request().toWebSocket()
         .onSuccess(this::onWebSocket)
         .onFailure(t -> log.debug("node {}: feed upgrade failed: {}", routing.nodeName(), t)));
+    // The page may be opened with ?access_token=…: no referrer carries its URL anywhere.
     router.get("/").handler(rc -> rc.response()
         .putHeader("content-type", "text/html; charset=utf-8")
+        .putHeader("referrer-policy", "no-referrer")
         .putHeader("cache-control", "no-store").end(dashboard));
     return router;
+  }
+
+  /**
+   * Passes {@code req} to the router if it carries the token; else answers 401 with
+   * {@code WWW-Authenticate: Bearer} and nothing else happens (a WebSocket is not upgraded).
+   */
+  private void authorize(BearerToken check, HttpServerRequest req, Router router) {
+    String param;
+    try {
+      param = req.getParam("access_token");
+    } catch (RuntimeException e) {
+      param = null; // a query string that does not decode carries no token
+    }
+    BearerToken.Verdict verdict = check.check(req.getHeader(HttpHeaders.AUTHORIZATION), param);
+    if (verdict == BearerToken.Verdict.ADMITTED) {
+      router.handle(req);
+      return;
+    }
+    log.debug("node {}: refused {} {} from {}: {} token", routing.nodeName(), req.method(),
+        req.path(), req.remoteAddress(), verdict == BearerToken.Verdict.MISSING ? "no" : "a wrong");
+    req.response().setStatusCode(401)
+        .putHeader("WWW-Authenticate", verdict == BearerToken.Verdict.MISSING
+            ? "Bearer realm=\"keel\"" : "Bearer realm=\"keel\", error=\"invalid_token\"")
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end(UNAUTHORIZED);
+  }
+
+  private static boolean loopback(String host) {
+    return host.startsWith("127.") || host.equals("localhost") || host.equals("::1")
+        || host.equals("[::1]");
   }
 
   private void onWebSocket(ServerWebSocket ws) {
@@ -164,10 +226,46 @@ public final class StatusVerticle extends VerticleBase {
       log.debug("node {}: feed socket failed: {}", routing.nodeName(), t.toString());
       subscribers.remove(ws);
     });
+    ClientFrames rules = new ClientFrames(CLIENT_MESSAGE_BYTES_MAX);
+    ws.frameHandler(frame -> onClientFrame(ws, rules, frame));
     JsonObject snapshot = new JsonObject().put("type", "snapshot").put("seq", feed.seq())
         .put("time", System.currentTimeMillis()).put("status", document())
         .put("recent", new JsonArray(feed.recent()));
     ws.writeTextMessage(snapshot.encode());
+  }
+
+  /** A frame from a subscriber: ignored if it keeps to the rules, else its connection ends. */
+  private void onClientFrame(ServerWebSocket ws, ClientFrames rules, WebSocketFrame frame) {
+    if (!subscribers.contains(ws)) {
+      return;
+    }
+    if (ws.writeQueueFull()) {
+      // It sends (pings, say) but does not read what it is sent back.
+      disconnectSlow(ws);
+      return;
+    }
+    ClientFrames.Kind kind = frame.isText() ? ClientFrames.Kind.TEXT
+        : frame.isBinary() ? ClientFrames.Kind.BINARY
+        : frame.isContinuation() ? ClientFrames.Kind.CONTINUATION : null;
+    if (kind == null) {
+      return;
+    }
+    ClientFrames.Close close = rules.accept(kind, frame.isFinal(), frame.binaryData().getBytes());
+    if (close != null) {
+      log.debug("node {}: feed subscriber {} closed: {}", routing.nodeName(), ws.remoteAddress(),
+          close.reason());
+      subscribers.remove(ws);
+      ws.close(close.code(), close.reason());
+    }
+  }
+
+  private void disconnectSlow(ServerWebSocket ws) {
+    slowDisconnects++;
+    metrics.slowDisconnect();
+    log.info("node {}: feed subscriber {} too slow, disconnected ({} so far)",
+        routing.nodeName(), ws.remoteAddress(), slowDisconnects);
+    subscribers.remove(ws);
+    ws.close((short) 1008, "too slow: reconnect for a new snapshot");
   }
 
   private void onEvent(JsonObject event) {
@@ -206,12 +304,7 @@ public final class StatusVerticle extends VerticleBase {
     outbox.setLength(0);
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
       if (ws.writeQueueFull()) {
-        slowDisconnects++;
-        metrics.slowDisconnect();
-        log.info("node {}: feed subscriber {} too slow, disconnected ({} so far)",
-            routing.nodeName(), ws.remoteAddress(), slowDisconnects);
-        subscribers.remove(ws);
-        ws.close((short) 1008, "too slow: reconnect for a new snapshot");
+        disconnectSlow(ws);
       } else {
         ws.writeTextMessage(text);
       }

@@ -21,8 +21,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -52,6 +54,7 @@ public final class NodeProcess {
   public static final String READY_PREFIX = "Keel node ";
   private static final Pattern READY = Pattern.compile(
       "^Keel node (\\S+) ready(?:: dashboard http://[^:/]+:(\\d+)/)?.*");
+  private static final String TOKEN_ENV = "KEEL_HTTP_TOKEN";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(2);
@@ -69,6 +72,7 @@ public final class NodeProcess {
   private final Path workDir;
   private final List<String> args;
   private final int httpPort;
+  private final Map<String, String> environment = new LinkedHashMap<>();
   private final Object logLock = new Object();
   private volatile Process process;
   private volatile List<String> stdout = new CopyOnWriteArrayList<>();
@@ -92,6 +96,16 @@ public final class NodeProcess {
     this.workDir = workDir;
     this.httpPort = httpPort;
     this.args = List.copyOf(args);
+  }
+
+  /**
+   * Sets {@code name} to {@code value} in the environment of the next start, or removes it when
+   * {@code value} is null (the process inherits the rest of this JVM's environment). With
+   * {@code KEEL_HTTP_TOKEN} set, this class's own requests ({@link #get}) send that token.
+   */
+  public synchronized NodeProcess environment(String name, String value) {
+    environment.put(name, value);
+    return this;
   }
 
   /** The built jar: system property {@code keel.jar} (set by failsafe), else target/keel.jar. */
@@ -153,7 +167,15 @@ public final class NodeProcess {
     try {
       Files.createDirectories(logFile.getParent());
       appendLog("---- " + label + ": " + String.join(" ", args));
-      process = new ProcessBuilder(cmd).directory(workDir.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(cmd).directory(workDir.toFile());
+      environment.forEach((k, v) -> {
+        if (v == null) {
+          builder.environment().remove(k);
+        } else {
+          builder.environment().put(k, v);
+        }
+      });
+      process = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + label, e);
     }
@@ -320,10 +342,17 @@ public final class NodeProcess {
     if (port <= 0) {
       throw new IllegalStateException(label + " has no known HTTP port");
     }
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(HTTP_TIMEOUT).GET().build();
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + path)).timeout(HTTP_TIMEOUT).GET();
+    String token;
+    synchronized (this) {
+      token = environment.get(TOKEN_ENV);
+    }
+    if (token != null) {
+      req.header("Authorization", "Bearer " + token);
+    }
     try {
-      return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(label + " GET " + path + " failed", e);
     } catch (InterruptedException e) {

@@ -3,6 +3,8 @@ package io.keel.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.keel.Keel;
+import io.keel.harness.InJvmCluster;
 import io.keel.harness.NodeProcess;
 import io.keel.harness.ProcessCluster;
 import io.keel.routing.PartitionTable;
@@ -36,8 +38,10 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * The dashboard in real headless Chromium (Debian's {@code chromium} and {@code chromium-driver})
  * against three node processes: it shows three members, two after a {@code kill -9}, three
  * again after the restart; a lock taken over HTTP appears in its feed and lock table; and when
- * its own node dies it says it is reconnecting, then comes back live by itself. A screenshot of
- * every step goes to {@code target/screenshots/}.
+ * its own node dies it says it is reconnecting, then comes back live by itself. On a node with
+ * an HTTP token, the page opened with {@code ?access_token=} passes the token on to its feed
+ * and its fetches, and without it the node serves no page. A screenshot of every step goes to
+ * {@code target/screenshots/}.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class DashboardBrowserIT {
@@ -48,13 +52,14 @@ class DashboardBrowserIT {
   final NodeProcess.Guard guard = new NodeProcess.Guard();
 
   private ProcessCluster cluster;
+  private InJvmCluster inJvm;
   private WebDriver browser;
   private Path profile;
   private String test;
   private int shot;
 
   @AfterEach
-  void stop() throws IOException {
+  void stop() throws Exception {
     try {
       if (browser != null) {
         browser.quit();
@@ -63,8 +68,11 @@ class DashboardBrowserIT {
       if (cluster != null) {
         cluster.close();
       }
+      if (inJvm != null) {
+        inJvm.close();
+      }
       if (profile != null) {
-        io.keel.harness.InJvmCluster.deleteTree(profile);
+        InJvmCluster.deleteTree(profile);
       }
     }
   }
@@ -145,6 +153,36 @@ class DashboardBrowserIT {
     screenshot("own-node-back");
   }
 
+  @Test
+  void with_a_token_the_page_passes_it_to_its_feed_and_fetches(TestInfo info) throws Exception {
+    test = info.getTestMethod().orElseThrow().getName();
+    String token = "dashboard-0123456789abcdef";
+    inJvm = new InJvmCluster(1);
+    Keel a = inJvm.start("a", o -> o.setPartitions(8).setHttpToken(token));
+    InJvmCluster.awaitActive(8, a);
+    browser = chromium();
+    String page = "http://127.0.0.1:" + a.httpPort() + "/";
+    for (String refused : List.of(page, page + "?access_token=" + token.replace('0', '1'))) {
+      browser.get(refused);
+      assertThat(browser.getPageSource()).contains("UNAUTHORIZED").doesNotContain("Ring");
+    }
+    screenshot("refused");
+    browser.get(page + "?access_token=" + token);
+    await().atMost(SETTLE).ignoreExceptions().until(() -> text("conn").equals("live"));
+    awaitMembers(1);
+    // The lock reaches the feed over the WebSocket, and the lock table through a fetch.
+    JsonObject grant = post(a.httpPort(), "/v1/locks/dashboard-lock/acquire",
+        "{\"leaseMs\": 60000, \"holder\": \"browser-test\"}", token);
+    await().atMost(SETTLE).ignoreExceptions().until(() -> browser.findElements(
+        By.cssSelector("#feed li.lock-granted")).stream()
+        .anyMatch(li -> li.getText().contains("dashboard-lock")));
+    await().atMost(SETTLE).ignoreExceptions().until(() -> browser.findElement(By.id("locks"))
+        .getText().contains("dashboard-lock") && browser.findElement(By.id("locks")).getText()
+        .contains(Long.toString(grant.getLong("token"))));
+    assertThat(text("conn")).isEqualTo("live");
+    screenshot("token-live");
+  }
+
   /** A lock name whose partition node {@code node} leads, per its {@code /status}. */
   private String lockLedBy(String node, int port) {
     return await().atMost(SETTLE).ignoreExceptions().until(() -> {
@@ -169,9 +207,18 @@ class DashboardBrowserIT {
   }
 
   private static JsonObject post(int port, String path, String body) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return post(port, path, body, null);
+  }
+
+  /** {@code POST path} with a JSON body, and the token as a bearer header unless null. */
+  private static JsonObject post(int port, String path, String body, String token)
+      throws Exception {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + path)).timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      req.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> r = HttpClient.newHttpClient().send(req.build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body());
