@@ -15,6 +15,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Lock;
 import java.net.URI;
@@ -29,9 +31,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -227,6 +232,8 @@ class LockCrashIT {
         loops.grantLog.size(), counter.accepted(), counter.refused(), loops.retries.get(),
         counter.value(), unclaimed);
     assertThat(loops.duplicates).as("tokens granted to two requests").isEmpty();
+    assertThat(loops.httpAnswered.get()).as("lock requests answered over HTTP")
+        .isGreaterThan(50);
     assertThat(counter.value()).as("counter vs accepted fenced writes")
         .isEqualTo(counter.accepted());
     assertThat(counter.acceptedTokens()).as("accepted tokens").isSortedAccordingTo(Long::compare)
@@ -490,6 +497,8 @@ class LockCrashIT {
     // The node that published each lock-granted event (the leader that committed the grant).
     private final Map<Long, Committed> committed = new ConcurrentHashMap<>();
     private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong httpAnswered = new AtomicLong();
+    private io.vertx.core.http.HttpClient http;
     // Each loop's last failed acquire, for the report of a stall.
     private final Map<String, String> lastFailures = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -500,6 +509,7 @@ class LockCrashIT {
     }
 
     FencedLoops start() throws Exception {
+      http = clients.get(clients.size() - 1).keel().vertx().createHttpClient();
       clients.get(0).keel().vertx().eventBus().<JsonObject>consumer(Addresses.EVENTS, m -> {
         if ("lock-granted".equals(m.body().getString("type"))
             && COUNTER.equals(m.body().getString("name"))) {
@@ -529,8 +539,22 @@ class LockCrashIT {
       String requestId = retryId != null ? retryId : loop + "-" + seq.incrementAndGet();
       firstSent.putIfAbsent(requestId, System.nanoTime());
       Vertx vertx = c.keel().vertx();
-      c.keel().locks().acquire(COUNTER, new LockOptions().setLeaseMs(LEASE_MS)
-          .setWaitMs(WAIT_MS).setHolder(loop).setRequestId(requestId)).onComplete(ar -> {
+      Future<Long> acquired;
+      Function<Long, Future<?>> releaser;
+      if (c == clients.get(clients.size() - 1)) {
+        // The last client's loops speak HTTP to a data node they pick (one that is down
+        // refuses the connection: no definite answer, asked again elsewhere).
+        acquired = httpLock("acquire", new JsonObject().put("leaseMs", LEASE_MS)
+            .put("waitMs", WAIT_MS).put("holder", loop).put("requestId", requestId))
+            .map(j -> j.getLong("token"));
+        releaser = token -> httpLock("release", new JsonObject().put("token", token));
+      } else {
+        Future<FencedLock> lock = c.keel().locks().acquire(COUNTER, new LockOptions()
+            .setLeaseMs(LEASE_MS).setWaitMs(WAIT_MS).setHolder(loop).setRequestId(requestId));
+        acquired = lock.map(FencedLock::token);
+        releaser = token -> lock.result().release();
+      }
+      acquired.onComplete(ar -> {
             if (ar.failed()) {
               log.info("{}: acquire {} failed {} ms after it was first sent: {}", loop,
                   requestId, (System.nanoTime() - firstSent.get(requestId)) / 1_000_000,
@@ -543,17 +567,40 @@ class LockCrashIT {
               vertx.setTimer(50, id -> next(c, loop, seq, settled ? null : requestId, done));
               return;
             }
-            FencedLock lock = ar.result();
-            granted(requestId, lock.token());
-            long read = counter.read(lock.token());
+            long token = ar.result();
+            granted(requestId, token);
+            long read = counter.read(token);
             // Read, yield to the event loop, then write: a second holder would lose increments.
             vertx.setTimer(1, id -> {
               if (read >= 0) {
-                counter.write(lock.token(), read + 1);
+                counter.write(token, read + 1);
               }
-              release(vertx, lock, 5, () -> next(c, loop, seq, null, done));
+              release(vertx, () -> releaser.apply(token), 5,
+                  () -> next(c, loop, seq, null, done));
             });
           });
+    }
+
+    /**
+     * {@code POST /v1/locks/counter/<op>} on a data node picked at random; a failure status
+     * becomes the failure of that code with the reply's sentence, as the event bus gives it.
+     */
+    private Future<JsonObject> httpLock(String op, JsonObject body) {
+      String node = THREE.get(ThreadLocalRandom.current().nextInt(THREE.size()));
+      RequestOptions req = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+          .setPort(cluster.node(node).httpPort()).setURI("/v1/locks/" + COUNTER + "/" + op)
+          .setTimeout(WAIT_MS + 10_000);
+      return http.request(req).compose(r -> r.send(body.encode())).compose(resp -> resp.body()
+          .compose(b -> {
+            JsonObject reply = new JsonObject(b);
+            if (resp.statusCode() == 200) {
+              httpAnswered.incrementAndGet();
+              return Future.succeededFuture(reply);
+            }
+            Failure f = Failure.fromCode(resp.statusCode());
+            return Future.failedFuture(f == null ? new IllegalStateException("HTTP "
+                + resp.statusCode() + ": " + b) : f.exception(reply.getString("message")));
+          }));
     }
 
     private void granted(String requestId, long token) {
@@ -565,13 +612,14 @@ class LockCrashIT {
     }
 
     /** Releases; retries what got no definite answer, at most {@code attempts} times. */
-    private void release(Vertx vertx, FencedLock lock, int attempts, Runnable then) {
-      lock.release().onComplete(ar -> {
+    private void release(Vertx vertx, Supplier<Future<?>> release, int attempts,
+        Runnable then) {
+      release.get().onComplete(ar -> {
         if (ar.succeeded() || settled(ar.cause()) || attempts <= 1 || !running.get()) {
           then.run();
           return;
         }
-        vertx.setTimer(50, id -> release(vertx, lock, attempts - 1, then));
+        vertx.setTimer(50, id -> release(vertx, release, attempts - 1, then));
       });
     }
 

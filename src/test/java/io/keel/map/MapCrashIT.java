@@ -15,6 +15,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +39,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The replicated map with real node JVMs under faults. Clients put, compare-and-set, delete and
- * read random keys through every node (the event bus picks the entry node) while the harness
+ * read random keys through every node (half of them over the event bus, which picks the entry
+ * node, half over the HTTP API of a node they pick, with If-Match for compare-and-set, so that
+ * both APIs face the same checks) while the harness
  * kills a node with {@code kill -9}, restarts it, and adds a fourth. Then every key is read, and
  * the whole history is checked: every acknowledged write is still there or overwritten by a
  * later one, no version of a key goes backwards, and each key's history is linearizable
@@ -52,18 +57,23 @@ class MapCrashIT {
   private static final int KEYS = 10;
   private static final int CLIENTS = 8;
   private static final String MAP = "history";
+  private static final List<String> NODES = List.of("n1", "n2", "n3");
 
   @RegisterExtension
   final NodeProcess.Guard guard = new NodeProcess.Guard();
 
   private ProcessCluster cluster;
   private InProcessClient client;
+  private HttpClient http;
 
   @AfterEach
   void stop() throws Exception {
     try {
       if (client != null) {
         client.close();
+      }
+      if (http != null) {
+        http.close();
       }
     } finally {
       if (cluster != null) {
@@ -78,11 +88,46 @@ class MapCrashIT {
         new DeliveryOptions().setSendTimeout(10_000)).map(Message::body);
   }
 
+  /**
+   * The same request through the HTTP API of node {@code node}: the body the event bus would
+   * carry becomes the route, the {@code If-Match} / {@code If-None-Match} pair and the JSON
+   * body; a failure status becomes the failure of that code, as the event bus would give it.
+   */
+  private Future<JsonObject> httpCall(String node, String address, JsonObject body) {
+    HttpMethod method = address.equals(Addresses.MAP_GET) ? HttpMethod.GET
+        : address.equals(Addresses.MAP_PUT) ? HttpMethod.PUT : HttpMethod.DELETE;
+    RequestOptions req = new RequestOptions().setMethod(method).setHost("127.0.0.1")
+        .setPort(cluster.node(node).httpPort()).setTimeout(10_000)
+        .setURI("/v1/maps/" + MAP + "/" + body.getString("key"));
+    Long expect = body.getLong("expectVersion");
+    if (expect != null && expect == 0) {
+      req.addHeader("If-None-Match", "*");
+    } else if (expect != null) {
+      req.addHeader("If-Match", "\"" + expect + "\"");
+    }
+    JsonObject sent = new JsonObject().put("timeoutMs", 5_000);
+    if (body.containsKey("value")) {
+      sent.put("value", body.getValue("value"));
+    }
+    return http.request(req).compose(r -> r.send(method == HttpMethod.GET ? "" : sent.encode()))
+        .compose(resp -> resp.body().compose(b -> {
+          JsonObject reply = new JsonObject(b);
+          if (resp.statusCode() == 200 || (resp.statusCode() == 404 && method == HttpMethod.GET
+              && Boolean.FALSE.equals(reply.getBoolean("found")))) {
+            return Future.succeededFuture(reply);
+          }
+          Failure f = Failure.fromCode(resp.statusCode());
+          return Future.failedFuture(f == null ? new IllegalStateException("HTTP "
+              + resp.statusCode() + ": " + b) : f.exception(reply.getString("message")));
+        }));
+  }
+
   /** Clients that each run one operation at a time, recording every one, until stopped. */
   private final class Clients {
     final List<Op> history = Collections.synchronizedList(new ArrayList<>());
     final List<String> unexpected = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong completed = new AtomicLong();
+    final AtomicLong httpAnswered = new AtomicLong();
     final AtomicBoolean running = new AtomicBoolean(true);
     final List<Future<Void>> loops = new ArrayList<>();
 
@@ -112,23 +157,39 @@ class MapCrashIT {
       Future<JsonObject> sent;
       long at = System.nanoTime();
       JsonObject body = new JsonObject().put("key", key);
+      String address;
       if (dice < 35) {
         op = Op.get(name, key, at);
-        sent = call(Addresses.MAP_GET, body);
+        address = Addresses.MAP_GET;
       } else if (dice < 65) {
         op = Op.put(name, key, value, at);
-        sent = call(Addresses.MAP_PUT, body.put("value", value));
+        address = Addresses.MAP_PUT;
+        body.put("value", value);
       } else if (dice < 92) {
         op = Op.cas(name, key, known, value, at);
-        sent = call(Addresses.MAP_PUT, body.put("value", value).put("expectVersion", known));
+        address = Addresses.MAP_PUT;
+        body.put("value", value).put("expectVersion", known);
       } else if (known > 0 && random.nextBoolean()) {
         op = Op.deleteIf(name, key, known, at);
-        sent = call(Addresses.MAP_DELETE, body.put("expectVersion", known));
+        address = Addresses.MAP_DELETE;
+        body.put("expectVersion", known);
       } else {
         op = Op.delete(name, key, at);
-        sent = call(Addresses.MAP_DELETE, body);
+        address = Addresses.MAP_DELETE;
       }
+      // Odd clients speak HTTP to a node of their choice (one that is down fails the call,
+      // which then counts as indeterminate); even ones use the event bus.
+      sent = http(name) ? httpCall(NODES.get(random.nextInt(NODES.size())), address, body)
+          : call(address, body);
       sent.onComplete(ar -> {
+        if (ar.failed() && ar.cause() instanceof java.net.ConnectException) {
+          // The node is down: nothing was sent, so nothing happened. Pick another soon.
+          client.keel().vertx().setTimer(100, id -> next(name, random, seen, n + 1, done));
+          return;
+        }
+        if (http(name) && ar.succeeded()) {
+          httpAnswered.incrementAndGet();
+        }
         record(op, ar.succeeded() ? ar.result() : null, ar.cause(), seen);
         next(name, random, seen, n + 1, done);
       });
@@ -160,6 +221,11 @@ class MapCrashIT {
         // Timed out, lost its leader or found none: it may or may not have happened.
         history.add(op);
       }
+    }
+
+    /** Whether client {@code name} speaks HTTP (the odd ones) rather than the event bus. */
+    boolean http(String name) {
+      return Integer.parseInt(name.substring(1)) % 2 == 1;
     }
 
     void stop() throws Exception {
@@ -210,6 +276,7 @@ class MapCrashIT {
     cluster = new ProcessCluster(guard.logDir(), 4, "--partitions", Integer.toString(PARTITIONS));
     cluster.startAll("n1", "n2", "n3");
     client = InProcessClient.join(cluster, "client");
+    http = client.keel().vertx().createHttpClient();
     awaitGroups(List.of("n1", "n2", "n3"));
 
     Clients clients = new Clients().start();
@@ -232,6 +299,8 @@ class MapCrashIT {
     log.info("{} operations recorded, {} indeterminate; final state {}", history.size(),
         indeterminate, finals);
     assertThat(clients.unexpected).isEmpty();
+    assertThat(clients.httpAnswered.get()).as("operations answered over HTTP")
+        .isGreaterThan(300);
     assertThat(HistoryCheck.all(history, finals)).isEmpty();
     Map<String, Linearizability.Result> results = Linearizability.checkAll(history);
     results.values().forEach(r -> log.info("{}: {} in {} steps", r.key(), r.verdict(),
