@@ -236,7 +236,8 @@ public final class StatusVerticle extends VerticleBase {
 
   /** A frame from a subscriber: ignored if it keeps to the rules, else its connection ends. */
   private void onClientFrame(ServerWebSocket ws, ClientFrames rules, WebSocketFrame frame) {
-    if (!subscribers.contains(ws)) {
+    // A closing socket (its close frame comes here too) answers nothing about its queue.
+    if (!subscribers.contains(ws) || ws.isClosed() || frame.isClose()) {
       return;
     }
     if (ws.writeQueueFull()) {
@@ -303,7 +304,9 @@ public final class StatusVerticle extends VerticleBase {
     String text = outbox.toString();
     outbox.setLength(0);
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
-      if (ws.writeQueueFull()) {
+      if (ws.isClosed()) {
+        subscribers.remove(ws); // its close handler has not run yet
+      } else if (ws.writeQueueFull()) {
         disconnectSlow(ws);
       } else {
         ws.writeTextMessage(text);
