@@ -83,11 +83,6 @@ public final class PartitionGroups {
   static final int SEGMENTS_RETAINED = 4;
   /** Groups one compaction round checkpoints at most. */
   static final int CHECKPOINTS_PER_ROUND = 64;
-  /**
-   * How long the leader a replica follows may be out of the cluster before the replica forgets
-   * it: longer than MicroRaft's own leader heartbeat timeout (3 s), which normally acts first.
-   */
-  static final long LEADER_GONE_MS = 4_000;
   /** How long a reachable replica may stay silent, or behind without progress: then stuck. */
   static final long STUCK_AFTER_MS = 30_000;
   /** How often a leader checks its settled group for stuck replicas. */
@@ -129,8 +124,8 @@ public final class PartitionGroups {
     final Map<String, Long> learnerSinceMs = new HashMap<>();
     // Driver only: since when this replica knows no leader (-1: it knows one); asking peers.
     long leaderlessSinceMs = -1;
-    // Driver only: since when the leader this replica follows is out of the cluster (-1: not).
-    long leaderGoneSinceMs = -1;
+    // Driver only: when this replica was last checked for following a silent leader.
+    long deadLeaderCheckedMs;
     boolean askingMembers;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
@@ -476,29 +471,23 @@ public final class PartitionGroups {
    * node would otherwise count it as catching up for ever).
    */
   /**
-   * When the leader {@code r} follows has been out of the cluster for longer than a leader's
-   * heartbeats may be late, makes {@code r} forget it ({@link DeadLeader}), so that it
-   * campaigns even where MicroRaft 0.7 would wait for that leader for ever.
+   * Once a second, on its host, frees {@code r} from following a leader it no longer hears
+   * from where MicroRaft 0.7 would not ({@link DeadLeader}).
    */
   private void checkDeadLeader(Replica r) {
     RaftEndpoint leader = r.raft.getTerm().getLeaderEndpoint();
-    if (leader == null || leader.equals(r.self)
-        || reachable.test(NodeEndpoint.nodeOf(leader))) {
-      r.leaderGoneSinceMs = -1;
+    long now = System.currentTimeMillis();
+    if (leader == null || leader.equals(r.self) || now - r.deadLeaderCheckedMs < 1_000) {
       return;
     }
-    long now = System.currentTimeMillis();
-    if (r.leaderGoneSinceMs < 0) {
-      r.leaderGoneSinceMs = now;
-    } else if (now - r.leaderGoneSinceMs >= LEADER_GONE_MS) {
-      r.leaderGoneSinceMs = now;
-      r.host.runOnContext(v -> {
-        if (DeadLeader.forget(r.raft, leader)) {
-          log.info("node {}: partition {}: leader {} left the cluster; this replica forgets"
-              + " it and campaigns", node, r.partition, NodeEndpoint.nodeOf(leader));
-        }
-      });
-    }
+    r.deadLeaderCheckedMs = now;
+    r.host.runOnContext(v -> {
+      if (DeadLeader.unstick(r.raft)) {
+        log.info("node {}: partition {}: no word from leader {} for the heartbeat timeout;"
+            + " this replica drops it and campaigns", node, r.partition,
+            NodeEndpoint.nodeOf(leader));
+      }
+    });
   }
 
   private void checkOrphan(Replica r) {

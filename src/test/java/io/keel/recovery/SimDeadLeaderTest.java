@@ -70,13 +70,23 @@ class SimDeadLeaderTest {
   }
 
   @Test
-  void forgetting_the_dead_leader_lets_them_elect_one() {
+  void a_follower_that_hears_its_leader_is_left_alone() {
+    SimCluster cluster = new SimCluster(11, 3);
+    cluster.start();
+    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
+    cluster.runForMs(5_000);
+    for (SimNode n : cluster.upNodes()) {
+      assertThat(DeadLeader.unstick(n.raft)).as(n.name).isFalse();
+    }
+  }
+
+  @Test
+  void dropping_the_silent_leader_lets_them_elect_one() {
     SimCluster cluster = strandedFollowers(11);
     cluster.runForMs(5_000);
-    SimNode dead = cluster.downNodes().get(0);
     for (SimNode n : cluster.upNodes()) {
-      assertThat(DeadLeader.forget(n.raft, dead.endpoint)).as("%s forgets %s", n.name,
-          dead.name).isTrue();
+      assertThat(DeadLeader.unstick(n.raft)).as("%s drops its silent leader", n.name).isTrue();
+      assertThat(DeadLeader.unstick(n.raft)).as("%s, once more", n.name).isFalse();
     }
     assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000))
         .as("a leader within 10 virtual s").isTrue();
