@@ -269,6 +269,10 @@ class LockIT {
           .sendBuffer(io.vertx.core.buffer.Buffer.buffer("{not json"))
           .await(30, TimeUnit.SECONDS);
       assertThat(bad.statusCode()).isEqualTo(400);
+      var huge = http.post(port, "127.0.0.1", "/v1/locks/web/release")
+          .sendBuffer(io.vertx.core.buffer.Buffer.buffer("{\"token\":" + token + ",\"pad\":\""
+              + "x".repeat(64 * 1024) + "\"}")).await(30, TimeUnit.SECONDS);
+      assertThat(huge.statusCode()).as("a body over 64 KiB").isEqualTo(413);
       var released = http.post(port, "127.0.0.1", "/v1/locks/web/release")
           .sendJsonObject(new JsonObject().put("token", token)).await(30, TimeUnit.SECONDS);
       assertThat(released.statusCode()).isEqualTo(200);

@@ -282,6 +282,11 @@ class MapIT {
         .isEqualTo(400);
     assertThat(send(put, "/v1/maps/web/cart-1", "{}", null, null).bodyAsJsonObject()
         .getString("error")).isEqualTo("BAD_REQUEST");
+    // The body limit is the value limit (4,096 B here) plus 64 KiB for the rest.
+    assertThat(send(put, "/v1/maps/web/cart-1", "{\"value\":\"" + "x".repeat(4096 + 64 * 1024)
+        + "\"}", null, null).statusCode()).isEqualTo(413);
+    assertThat(send(get, "/v1/maps/web/cart-1", null, null, null).getHeader("ETag"))
+        .as("the refused puts changed nothing").isEqualTo("\"" + v2 + "\"");
     assertThat(send(delete, "/v1/maps/web/cart-1", null, "If-Match", "\"" + v + "\"")
         .statusCode()).isEqualTo(409);
     var gone = send(delete, "/v1/maps/web/cart-1", null, "If-Match", "\"" + v2 + "\"");
