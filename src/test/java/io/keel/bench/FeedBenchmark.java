@@ -208,8 +208,10 @@ public final class FeedBenchmark {
           if (state[0] == total) {
             done.complete(new Published(rate, warmup, total - warmup, state[2] - state[1]));
           }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+          // A scheduled task that throws stops silently: report it instead of timing out.
           done.completeExceptionally(e);
+          throw e;
         }
       }, 0, 1, TimeUnit.MILLISECONDS);
       return done.get(warmupS + seconds + 120L, TimeUnit.SECONDS);

@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * A partition that lost the majority of its replicas acknowledges no write: the put fails with
- * {@code UNAVAILABLE}, and the value it carried is nowhere once the majority is back.
+ * A partition that lost the majority of its replicas acknowledges no write: puts fail with
+ * {@code UNAVAILABLE} (503 over HTTP), and the values they carried are nowhere once the
+ * majority is back.
  */
 class MapNoMajorityIT {
 
@@ -35,6 +36,15 @@ class MapNoMajorityIT {
       }
       assertThat(refused).isNotNull();
       assertThat(Failure.of(refused)).as(String.valueOf(refused)).isEqualTo(Failure.UNAVAILABLE);
+      // The same over HTTP: 503 with the failure's name.
+      java.net.http.HttpResponse<String> overHttp = java.net.http.HttpClient.newHttpClient()
+          .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+              + a.httpPort() + "/v1/maps/m/k")).timeout(Duration.ofSeconds(60))
+              .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"value\":\"http\"}"))
+              .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(overHttp.statusCode()).as(overHttp.body()).isEqualTo(503);
+      assertThat(new io.vertx.core.json.JsonObject(overHttp.body()).getString("error"))
+          .isEqualTo("UNAVAILABLE");
       // With b back, a majority again: the refused value is nowhere.
       cluster.startWith(bOptions);
       await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> a.map("m").get("k")
