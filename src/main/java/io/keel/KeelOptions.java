@@ -45,6 +45,7 @@ public class KeelOptions {
   public static final String DEFAULT_DATA_DIR = "data";
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final int DEFAULT_HTTP_BODY_BYTES_MAX = 64 * 1024;
   public static final String DEFAULT_CLUSTER_HOST = "127.0.0.1";
   public static final int DEFAULT_CLUSTER_PORT = 5701;
   public static final List<String> DEFAULT_JOIN = List.of("127.0.0.1:5701");
@@ -66,6 +67,7 @@ public class KeelOptions {
   private static final Pattern HTTP_TOKEN = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
 
   private static final Set<String> KEYS = Set.of("name", "dataDir", "httpHost", "httpPort",
+      "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
       "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "wal", "map", "eventBusTls");
@@ -74,6 +76,7 @@ public class KeelOptions {
   private String dataDir = DEFAULT_DATA_DIR;
   private String httpHost = DEFAULT_HTTP_HOST;
   private int httpPort = DEFAULT_HTTP_PORT;
+  private int httpBodyBytesMax = DEFAULT_HTTP_BODY_BYTES_MAX;
   private String httpToken;
   private String clusterHost = DEFAULT_CLUSTER_HOST;
   private int clusterPort = DEFAULT_CLUSTER_PORT;
@@ -114,6 +117,7 @@ public class KeelOptions {
     setDataDir(r.string("dataDir", DEFAULT_DATA_DIR));
     setHttpHost(r.string("httpHost", DEFAULT_HTTP_HOST));
     setHttpPort(r.integer("httpPort", DEFAULT_HTTP_PORT));
+    setHttpBodyBytesMax(r.integer("httpBodyBytesMax", DEFAULT_HTTP_BODY_BYTES_MAX));
     // Not through r.string: its type error shows the value, and this one is a secret.
     Object token = json.getValue("httpToken");
     if (token != null && !(token instanceof String)) {
@@ -151,7 +155,8 @@ public class KeelOptions {
     if (name != null) {
       j.put("name", name);
     }
-    j.put("dataDir", dataDir).put("httpHost", httpHost).put("httpPort", httpPort);
+    j.put("dataDir", dataDir).put("httpHost", httpHost).put("httpPort", httpPort)
+        .put("httpBodyBytesMax", httpBodyBytesMax);
     if (httpToken != null) {
       j.put("httpToken", httpToken);
     }
@@ -216,6 +221,23 @@ public class KeelOptions {
 
   public KeelOptions setHttpPort(int httpPort) {
     this.httpPort = requirePort("httpPort", httpPort, true);
+    return this;
+  }
+
+  /**
+   * The largest request body the HTTP API reads (64 KiB by default); a larger one is refused
+   * with 413. A map put may carry {@code map.valueBytesMax} more, for its value.
+   */
+  public int getHttpBodyBytesMax() {
+    return httpBodyBytesMax;
+  }
+
+  public KeelOptions setHttpBodyBytesMax(int httpBodyBytesMax) {
+    if (httpBodyBytesMax < 1024 || httpBodyBytesMax > 64 << 20) {
+      throw new IllegalArgumentException("httpBodyBytesMax must be 1024..67108864 bytes, was "
+          + httpBodyBytesMax);
+    }
+    this.httpBodyBytesMax = httpBodyBytesMax;
     return this;
   }
 

@@ -133,6 +133,16 @@ class KeelOptionsTest {
   }
 
   @Test
+  void http_body_limit_defaults_to_64_kib_and_is_checked() {
+    assertThat(new KeelOptions().getHttpBodyBytesMax()).isEqualTo(65536);
+    assertThat(new KeelOptions(new JsonObject().put("httpBodyBytesMax", 2048))
+        .getHttpBodyBytesMax()).isEqualTo(2048);
+    assertThatThrownBy(() -> new KeelOptions().setHttpBodyBytesMax(1023))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("httpBodyBytesMax must be 1024..67108864 bytes, was 1023");
+  }
+
+  @Test
   void http_token_is_off_by_default_and_absent_from_the_json() {
     assertThat(new KeelOptions().getHttpToken()).isNull();
     assertThat(new KeelOptions().toJson().containsKey("httpToken")).isFalse();

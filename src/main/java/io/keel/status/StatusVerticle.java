@@ -164,13 +164,14 @@ public final class StatusVerticle extends VerticleBase {
         json(rc, 200, routing.owner(key).toJson());
       }
     });
-    router.post("/v1/locks/:name/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    router.post("/v1/locks/:name/*").handler(BodyHandler.create()
+        .setBodyLimit(options.getHttpBodyBytesMax()));
     router.post("/v1/locks/:name/acquire").handler(rc -> lockCall(rc, Addresses.LOCK_ACQUIRE));
     router.post("/v1/locks/:name/renew").handler(rc -> lockCall(rc, Addresses.LOCK_RENEW));
     router.post("/v1/locks/:name/release").handler(rc -> lockCall(rc, Addresses.LOCK_RELEASE));
     router.get("/v1/locks/:name").handler(rc -> lockCall(rc, Addresses.LOCK_INFO));
-    router.route("/v1/maps/:map/:key").handler(BodyHandler.create()
-        .setBodyLimit(options.getMap().getValueBytesMax() + 64 * 1024L));
+    router.route("/v1/maps/:map/:key").handler(BodyHandler.create().setBodyLimit(
+        options.getMap().getValueBytesMax() + (long) options.getHttpBodyBytesMax()));
     router.get("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "get"));
     router.put("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "put"));
     router.delete("/v1/maps/:map/:key").handler(rc -> mapCall(rc, "delete"));
