@@ -67,16 +67,13 @@ public final class StatusVerticle extends VerticleBase {
   private final Supplier<JsonArray> locks;
   private final MapVerticle maps;
   private final KeelMetrics metrics;
-  private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX);
+  private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX, FEED_BATCH_MS);
   private final Set<ServerWebSocket> subscribers = new LinkedHashSet<>();
   private final long startedAtMs = System.currentTimeMillis();
   private volatile int actualPort = -1;
   private Buffer dashboard;
   private long slowDisconnects;
   private final Set<String> schemaWarned = new HashSet<>();
-  // Events stamped but not yet sent, one encoded event per line.
-  private final StringBuilder outbox = new StringBuilder();
-  private long lastFlushMs;
   private long flushTimer = -1;
 
   /**
@@ -278,15 +275,14 @@ public final class StatusVerticle extends VerticleBase {
       log.warn("node {}: a feed event does not match the documented schema: {} ({})",
           routing.nodeName(), wrong, stamped.encode());
     }
-    outbox.append(outbox.length() == 0 ? "" : "\n").append(stamped.encode());
     if (flushTimer >= 0) {
       return;
     }
-    long sinceMs = System.currentTimeMillis() - lastFlushMs;
-    if (sinceMs >= FEED_BATCH_MS) {
+    long inMs = feed.sendInMs(System.currentTimeMillis());
+    if (inMs == 0) {
       flush();
     } else {
-      flushTimer = vertx.setTimer(FEED_BATCH_MS - sinceMs, id -> {
+      flushTimer = vertx.setTimer(inMs, id -> {
         flushTimer = -1;
         flush();
       });
@@ -298,12 +294,10 @@ public final class StatusVerticle extends VerticleBase {
    * subscriber: at most one write per subscriber per {@link #FEED_BATCH_MS}, whatever the rate.
    */
   private void flush() {
-    lastFlushMs = System.currentTimeMillis();
-    if (outbox.length() == 0) {
+    String text = feed.take(System.currentTimeMillis());
+    if (text == null) {
       return;
     }
-    String text = outbox.toString();
-    outbox.setLength(0);
     for (ServerWebSocket ws : Set.copyOf(subscribers)) {
       if (ws.isClosed()) {
         subscribers.remove(ws); // its close handler has not run yet
