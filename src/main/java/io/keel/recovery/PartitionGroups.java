@@ -851,6 +851,10 @@ public final class PartitionGroups {
       return;
     }
     RaftGroupMembers effective = r.raft.getEffectiveMembers();
+    // Without learners (nearly always) there is nothing to count: no lookup per message.
+    if (effective.getMembers().size() == effective.getVotingMembers().size()) {
+      return;
+    }
     if (effective.getMembers().contains(target)
         && !effective.getVotingMembers().contains(target)) {
       (snapshot ? snapshotBytesToLearners : entryBytesToLearners).addAndGet(bytes);
