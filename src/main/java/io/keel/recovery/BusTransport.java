@@ -91,7 +91,7 @@ public final class BusTransport implements Transport {
         }
         RaftNode group = groups.apply(decoded.getGroupId());
         if (group != null) {
-          group.handle(decoded);
+          StaleTerm.deliver(group, decoded);
         }
       }
     });

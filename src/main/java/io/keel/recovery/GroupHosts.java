@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class GroupHosts {
   /** How many contexts: partition {@code p} runs on context {@code p % COUNT}. */
-  public static final int COUNT = 4;
+  public static final int COUNT = Integer.getInteger("keel.hosts", 4);
 
   private final List<Context> contexts = new CopyOnWriteArrayList<>();
 
@@ -29,7 +29,8 @@ public final class GroupHosts {
         contexts.add(context);
         return Future.succeededFuture();
       }
-    }, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(COUNT));
+    }, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(COUNT)
+        .setWorkerPoolName("keel-raft").setWorkerPoolSize(COUNT));
   }
 
   /** The deployed contexts. */

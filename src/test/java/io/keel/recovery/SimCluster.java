@@ -61,6 +61,8 @@ final class SimCluster {
   boolean rawVotingFlag;
   // Whether nodes send through a CampaignGuard, as Keel's do (off only to replay old seeds).
   boolean guardCampaigns = true;
+  // Whether nodes run Keel's DeadLeader remedy once a second (off to show MicroRaft's defect).
+  boolean deadLeaderRemedy = true;
   // Exceptions MicroRaft's own tasks threw (a real executor would log them and go on).
   long raftTaskErrors;
   String lastRaftTaskError;

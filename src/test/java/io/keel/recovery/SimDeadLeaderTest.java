@@ -39,6 +39,7 @@ class SimDeadLeaderTest {
    */
   private static SimCluster strandedFollowers(long seed) {
     SimCluster cluster = new SimCluster(seed, 3);
+    cluster.deadLeaderRemedy = false;
     cluster.start();
     assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
     SimNode leader = cluster.leader();

@@ -35,6 +35,9 @@ final class SimNetwork {
   int delayMsMax = 15;
   double dropRate;
   double duplicateRate;
+  // Whether delivery goes through Keel's StaleTerm remedy, as on the event bus (off to show the
+  // MicroRaft defect it works around).
+  boolean staleTermRemedy = true;
   long sent;
   long delivered;
   long dropped;
@@ -105,6 +108,11 @@ final class SimNetwork {
       return;
     }
     delivered++;
-    node.handle(codec.decode(bytes));
+    RaftMessage message = codec.decode(bytes);
+    if (staleTermRemedy) {
+      StaleTerm.deliver(node, message);
+    } else {
+      node.handle(message);
+    }
   }
 }

@@ -6,12 +6,14 @@ import io.microraft.RaftNode;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One simulated process: its disk outlives it; its executor, state machine and Raft node are
  * replaced on every restart.
  */
 final class SimNode {
+  private static final long DEAD_LEADER_CHECK_MS = 1_000;
 
   final String name;
   final NodeEndpoint endpoint;
@@ -55,6 +57,22 @@ final class SimNode {
     }
     raft = builder.build();
     raft.start();
+    if (cluster.deadLeaderRemedy) {
+      checkDeadLeader(executor);
+    }
+  }
+
+  /**
+   * Once a virtual second, as {@code PartitionGroups} does on a real node: the remedy for
+   * MicroRaft's follower that never suspects its leader again ({@link DeadLeader}).
+   */
+  private void checkDeadLeader(VirtualExecutor own) {
+    own.schedule(() -> {
+      if (raft != null && executor == own) {
+        DeadLeader.unstick(raft);
+        checkDeadLeader(own);
+      }
+    }, DEAD_LEADER_CHECK_MS, TimeUnit.MILLISECONDS);
   }
 
   /** Kills the process; its disk loses what was not synced, as {@link SimDisk#crash} says. */

@@ -76,7 +76,10 @@ final class SimRun {
     if (reconfig != null) {
       reconfig.allowEvenVoterCount = evenVoterCounts;
     }
+    // Seeds found before CampaignGuard, DeadLeader and StaleTerm replay only without them.
     cluster.guardCampaigns = !evenVoterCounts;
+    cluster.deadLeaderRemedy = !evenVoterCounts;
+    cluster.network.staleTermRemedy = !evenVoterCounts;
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;
