@@ -408,15 +408,17 @@ public final class PartitionGroups {
     RaftLogStore store = restored == null ? RaftLogStore.fresh(wal, codec, p)
         : RaftLogStore.restored(wal, codec, restored.image(), restored.neededFrom());
     MachineSet machine = new MachineSet(machines);
+    PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine);
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
         .setExecutor(executors.get(h)).setTransport(guards.get(h)).setStore(store)
-        .setModelFactory(factory).setStateMachine(new PartitionStateMachineAdapter(machine));
+        .setModelFactory(factory).setStateMachine(adapter);
     if (restored != null) {
       builder.setRestoredState(restored.state());
     } else {
       builder.setLocalEndpoint(self).setInitialGroupMembers(initial);
     }
-    Replica r = new Replica(p, self, builder.build(), store, machine, hosts.get(h));
+    Replica r = new Replica(p, self, adapter.attach(builder.build()), store, machine,
+        hosts.get(h));
     replicas.put(p, r);
     return Future.fromCompletionStage(r.raft.start(), context).map(x -> r);
   }

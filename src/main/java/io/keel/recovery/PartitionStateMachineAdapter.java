@@ -1,5 +1,7 @@
 package io.keel.recovery;
 
+import io.microraft.RaftNode;
+import io.microraft.impl.statemachine.InternalCommitAware;
 import io.microraft.statemachine.StateMachine;
 import java.util.Arrays;
 import java.util.List;
@@ -21,8 +23,11 @@ import java.util.function.Consumer;
  * <p>A snapshot is cut into chunks of at most {@code snapshotChunkBytesMax} bytes, so that one
  * large partition does not become one large event-bus message; there is always at least one
  * chunk.
+ *
+ * <p>Once {@link #attach attached} to its Raft node, it also runs {@link SelfRemoval} when a
+ * membership entry is applied.
  */
-final class PartitionStateMachineAdapter implements StateMachine {
+final class PartitionStateMachineAdapter implements StateMachine, InternalCommitAware {
 
   /** Default largest snapshot chunk: 256 KiB. */
   static final int DEFAULT_SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024;
@@ -38,6 +43,8 @@ final class PartitionStateMachineAdapter implements StateMachine {
 
   private final PartitionStateMachine machine;
   private final int snapshotChunkBytesMax;
+  private volatile RaftNode raft;
+  private volatile int selfRemovalStops;
 
   PartitionStateMachineAdapter(PartitionStateMachine machine) {
     this(machine, DEFAULT_SNAPSHOT_CHUNK_BYTES_MAX);
@@ -57,6 +64,25 @@ final class PartitionStateMachineAdapter implements StateMachine {
 
   PartitionStateMachine machine() {
     return machine;
+  }
+
+  /** The Raft node this adapter serves, once it is built; returns the node. */
+  RaftNode attach(RaftNode node) {
+    this.raft = node;
+    return node;
+  }
+
+  @Override
+  public void onInternalCommit(long commitIndex) {
+    RaftNode node = raft;
+    if (node != null && SelfRemoval.stopApplying(node, commitIndex)) {
+      selfRemovalStops++;
+    }
+  }
+
+  /** How many times {@link SelfRemoval} stopped this replica's apply loop (0 or 1). */
+  int selfRemovalStops() {
+    return selfRemovalStops;
   }
 
   @Override

@@ -63,6 +63,10 @@ final class SimCluster {
   boolean guardCampaigns = true;
   // Whether nodes run Keel's DeadLeader remedy once a second (off to show MicroRaft's defect).
   boolean deadLeaderRemedy = true;
+  // Whether a replica that applied its own removal stops applying (SelfRemoval), as on a node.
+  boolean selfRemovalRemedy = true;
+  // Apply loops SelfRemoval stopped, in node incarnations that ended (see selfRemovalStops()).
+  long selfRemovalStops;
   // Exceptions MicroRaft's own tasks threw (a real executor would log them and go on).
   long raftTaskErrors;
   String lastRaftTaskError;
@@ -131,6 +135,9 @@ final class SimCluster {
     SimNode node = nodes.remove(name);
     if (node.isUp()) {
       node.crash(this, true, false);
+    }
+    if (node.adapter != null) {
+      selfRemovalStops += node.adapter.selfRemovalStops();
     }
   }
 
@@ -329,6 +336,15 @@ final class SimCluster {
     return b.toString();
   }
 
+  /** How many apply loops {@link SelfRemoval} stopped, in every incarnation of every node. */
+  long selfRemovalStops() {
+    long n = selfRemovalStops;
+    for (SimNode node : nodes.values()) {
+      n += node.adapter == null ? 0 : node.adapter.selfRemovalStops();
+    }
+    return n;
+  }
+
   String summary() {
     long acks = 0;
     for (SimClient c : clients) {
@@ -338,7 +354,7 @@ final class SimCluster {
         + " acks=" + acks + " committed=" + checker.committedCount() + " reads="
         + checker.reads + " applies=" + checker.applies + " installs=" + checker.installs
         + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
-        + " nudges=" + snapshotNudges + " msgs=" + network.sent + " dropped="
+        + " nudges=" + snapshotNudges + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
         + network.dropped + " raftTaskErrors=" + raftTaskErrors
         + (lastRaftTaskError == null ? "" : " (last: " + lastRaftTaskError + ")");
   }

@@ -23,6 +23,7 @@ final class SimNode {
   VirtualExecutor executor;
   SimCounterMachine machine;
   RaftNode raft;
+  PartitionStateMachineAdapter adapter;
   int incarnation;
 
   SimNode(String name, List<RaftEndpoint> initialMembers) {
@@ -44,11 +45,16 @@ final class SimNode {
     executor = new VirtualExecutor(cluster.queue, e -> cluster.onRaftTaskError(name, e));
     machine = new SimCounterMachine(cluster.checker.observer(name));
     RestoredRaftState restored = disk.restoredState();
+    PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
+    if (this.adapter != null) {
+      cluster.selfRemovalStops += this.adapter.selfRemovalStops();
+    }
+    this.adapter = adapter;
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId("p0").setConfig(config)
         .setExecutor(executor).setTransport(cluster.guardCampaigns
             ? new CampaignGuard(cluster.network.transport(name), g -> raft)
             : cluster.network.transport(name))
-        .setStateMachine(new PartitionStateMachineAdapter(machine, 64)).setStore(disk)
+        .setStateMachine(adapter).setStore(disk)
         .setClock(new VirtualClock(cluster.queue)).setRandom(new Random(seed));
     if (restored == null) {
       builder.setLocalEndpoint(endpoint).setInitialGroupMembers(initialMembers);
@@ -56,6 +62,9 @@ final class SimNode {
       builder.setRestoredState(restored);
     }
     raft = builder.build();
+    if (cluster.selfRemovalRemedy) {
+      adapter.attach(raft);
+    }
     raft.start();
     if (cluster.deadLeaderRemedy) {
       checkDeadLeader(executor);
