@@ -15,9 +15,12 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /**
  * Builds the Hazelcast configuration and Vert.x options of a Keel node from its options.
@@ -33,6 +36,7 @@ public final class ClusterSetup {
   /** The metadata key under which a node publishes its Keel identity. */
   public static final String METADATA_KEY = "keel";
   static final String BUILT_IN = "io/keel/config/cluster.xml";
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   private ClusterSetup() {}
 
@@ -70,12 +74,25 @@ public final class ClusterSetup {
    * this node's stable name and role. An application that builds its own clustered Vert.x must
    * publish this metadata too ({@link #nodeMetadata}).
    *
+   * <p>When the cluster host is one specific IP address (not a wildcard such as {@code 0.0.0.0}
+   * or {@code ::}, and not a host name), the node's outgoing event-bus connections leave from
+   * that address too, as Hazelcast's do ({@code hazelcast.socket.bind.any=false}). Otherwise the
+   * kernel picks the source address: for a peer at 127.0.0.12 it picks 127.0.0.1 whatever the
+   * node's own address, so a firewall rule written per node address (a network partition
+   * between two nodes of one machine, say) would cut Hazelcast's traffic but not the event
+   * bus's. Vert.x has no event-bus setting for it: its clustered event bus builds its client
+   * from {@code new NetClientOptions(eventBusOptions.toJson())}, so the options returned here
+   * add {@code localAddress} to that JSON. A copy made with {@code new EventBusOptions(other)}
+   * loses this; {@code Vertx.builder().with(options)} keeps the same object.
+   *
    * @throws IllegalArgumentException naming the file, when a TLS file is missing, unreadable or
    *     holds no PEM block
    */
   public static VertxOptions vertxOptions(KeelOptions options, String nodeName) {
-    EventBusOptions bus = new EventBusOptions()
-        .setHost(options.getClusterHost())
+    String host = options.getClusterHost();
+    EventBusOptions bus = (isSpecificAddress(host) ? new BoundEventBusOptions(host)
+        : new EventBusOptions())
+        .setHost(host)
         .setPort(options.getBusPort())
         .setClusterNodeMetadata(nodeMetadata(options, nodeName));
     EventBusTlsOptions tls = options.getEventBusTls();
@@ -92,6 +109,52 @@ public final class ClusterSetup {
           .setClientAuth(ClientAuth.REQUIRED);
     }
     return new VertxOptions().setEventBusOptions(bus);
+  }
+
+  /**
+   * Whether {@code host} is an IP literal that names one address: not a wildcard, and not a
+   * host name (which may resolve to several addresses, or to another family than a peer's).
+   */
+  static boolean isSpecificAddress(String host) {
+    if (!isIpv4Literal(host) && !host.contains(":")) {
+      return false;
+    }
+    try {
+      // A literal is parsed, never looked up.
+      return !InetAddress.getByName(host).isAnyLocalAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private static boolean isIpv4Literal(String host) {
+    if (!IPV4.matcher(host).matches()) {
+      return false;
+    }
+    for (String octet : host.split("\\.")) {
+      if (Integer.parseInt(octet) > 255) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Event-bus options whose JSON form also carries {@code localAddress}: the clustered event
+   * bus's client options are built from that JSON, so its connections bind to this address.
+   * Its server options are built from the same JSON and ignore the key.
+   */
+  static final class BoundEventBusOptions extends EventBusOptions {
+    private final String localAddress;
+
+    BoundEventBusOptions(String localAddress) {
+      this.localAddress = localAddress;
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return super.toJson().put("localAddress", localAddress);
+    }
   }
 
   /** Fails with a sentence naming {@code key} and the file unless it is a readable PEM file. */

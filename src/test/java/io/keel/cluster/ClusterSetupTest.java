@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keel.KeelOptions;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.nio.file.Files;
@@ -14,7 +17,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The event bus options Keel builds: plain by default, mutual TLS from PEM files when set. */
+/**
+ * The event bus options Keel builds: plain by default, mutual TLS from PEM files when set, and
+ * outgoing connections bound to the cluster host when that is one specific address.
+ */
 class ClusterSetupTest {
   private static final String PEM =
       "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -27,6 +33,42 @@ class ClusterSetupTest {
     EventBusOptions bus = ClusterSetup.vertxOptions(new KeelOptions(), "n1").getEventBusOptions();
     assertThat(bus.isSsl()).isFalse();
     assertThat(bus.getHost()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void event_bus_connections_leave_from_a_specific_cluster_host() {
+    VertxOptions vertx = ClusterSetup.vertxOptions(
+        new KeelOptions().setClusterHost("127.0.0.11"), "n1");
+    // What Vert.x's clustered event bus does to build its client.
+    NetClientOptions client = new NetClientOptions(vertx.getEventBusOptions().toJson());
+    assertThat(client.getLocalAddress()).isEqualTo("127.0.0.11");
+    assertThat(vertx.getEventBusOptions().getHost()).isEqualTo("127.0.0.11");
+    // And its server: the key means nothing there, and the bind address is unchanged.
+    NetServerOptions server = new NetServerOptions(vertx.getEventBusOptions().toJson());
+    assertThat(server.getHost()).isEqualTo("127.0.0.11");
+    assertThat(new NetClientOptions(ClusterSetup.vertxOptions(new KeelOptions()
+        .setClusterHost("::1"), "n1").getEventBusOptions().toJson()).getLocalAddress())
+        .isEqualTo("::1");
+  }
+
+  @Test
+  void a_wildcard_or_named_cluster_host_leaves_the_source_address_to_the_kernel() {
+    for (String host : List.of("0.0.0.0", "::", "0:0:0:0:0:0:0:0", "localhost", "256.1.1.1")) {
+      EventBusOptions bus = ClusterSetup.vertxOptions(new KeelOptions().setClusterHost(host),
+          "n1").getEventBusOptions();
+      assertThat(new NetClientOptions(bus.toJson()).getLocalAddress()).as(host).isNull();
+      assertThat(bus.getHost()).as(host).isEqualTo(host);
+    }
+  }
+
+  @Test
+  void tls_options_keep_the_source_address() throws Exception {
+    EventBusTlsOptions tls = files("node.key", "node.crt", "ca.crt");
+    EventBusOptions bus = ClusterSetup.vertxOptions(new KeelOptions().setClusterHost("127.0.0.12")
+        .setEventBusTls(tls), "n1").getEventBusOptions();
+    NetClientOptions client = new NetClientOptions(bus.toJson());
+    assertThat(client.getLocalAddress()).isEqualTo("127.0.0.12");
+    assertThat(client.isSsl()).isTrue();
   }
 
   @Test

@@ -10,7 +10,8 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Free TCP ports on 127.0.0.1, never the same one twice in a JVM.
+ * Free TCP ports on 127.0.0.1 (or on another loopback address), never the same one twice in a
+ * JVM.
  *
  * <p>Ports come from below the kernel's ephemeral range: a port the kernel handed out as
  * "any free port" may meanwhile become the source port of an outgoing connection (Hazelcast
@@ -23,12 +24,20 @@ public final class FreePorts {
 
   private FreePorts() {}
 
-  /** A port that was free a moment ago and has not been handed out before. */
-  public static synchronized int next() {
+  /** A port that was free on 127.0.0.1 a moment ago and has not been handed out before. */
+  public static int next() {
+    return next("127.0.0.1");
+  }
+
+  /**
+   * A port that was free on {@code host} (an address of this machine) a moment ago and has not
+   * been handed out before, for any address.
+   */
+  public static synchronized int next(String host) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; i < 1000; i++) {
       int port = random.nextInt(LOW, HIGH);
-      if (!handedOut.contains(port) && free(port)) {
+      if (!handedOut.contains(port) && free(host, port)) {
         handedOut.add(port);
         return port;
       }
@@ -36,10 +45,10 @@ public final class FreePorts {
     throw new IllegalStateException("no free port found in " + LOW + ".." + HIGH);
   }
 
-  private static boolean free(int port) {
+  private static boolean free(String host, int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
-      s.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 1);
+      s.bind(new java.net.InetSocketAddress(InetAddress.getByName(host), port), 1);
       return true;
     } catch (IOException e) {
       return false;

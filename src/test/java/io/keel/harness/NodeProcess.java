@@ -71,6 +71,7 @@ public final class NodeProcess {
   private final Path logFile;
   private final Path workDir;
   private final List<String> args;
+  private final String httpHost;
   private final int httpPort;
   private final Map<String, String> environment = new LinkedHashMap<>();
   private final Object logLock = new Object();
@@ -91,9 +92,26 @@ public final class NodeProcess {
    * @param args the command-line arguments after {@code -jar keel.jar}
    */
   public NodeProcess(String label, Path logFile, Path workDir, int httpPort, List<String> args) {
+    this(label, logFile, workDir, "127.0.0.1", httpPort, args);
+  }
+
+  /**
+   * A node process, not started yet, whose HTTP server listens on {@code httpHost} (the
+   * address this class's own requests go to).
+   *
+   * @param label names the process in messages (the node name, usually)
+   * @param logFile where stdout and stderr go (appended)
+   * @param workDir the working directory
+   * @param httpHost the node's HTTP address ({@code --http-host})
+   * @param httpPort the node's HTTP port, or 0 to read it from the ready line, -1 for none
+   * @param args the command-line arguments after {@code -jar keel.jar}
+   */
+  public NodeProcess(String label, Path logFile, Path workDir, String httpHost, int httpPort,
+      List<String> args) {
     this.label = label;
     this.logFile = logFile;
     this.workDir = workDir;
+    this.httpHost = httpHost;
     this.httpPort = httpPort;
     this.args = List.copyOf(args);
   }
@@ -297,6 +315,11 @@ public final class NodeProcess {
     return logFile;
   }
 
+  /** The address of the node's HTTP server, which this class's requests go to. */
+  public String httpHost() {
+    return httpHost;
+  }
+
   /** The HTTP port: the configured one, else the one in the ready line; -1 if none. */
   public int httpPort() {
     if (httpPort != 0) {
@@ -342,7 +365,8 @@ public final class NodeProcess {
     if (port <= 0) {
       throw new IllegalStateException(label + " has no known HTTP port");
     }
-    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+    String host = httpHost.contains(":") ? "[" + httpHost + "]" : httpHost;
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + host + ":" + port
         + path)).timeout(HTTP_TIMEOUT).GET();
     String token;
     synchronized (this) {

@@ -23,6 +23,8 @@ import java.util.UUID;
  * A cluster of Keel nodes, each a real JVM ({@link NodeProcess}) started from the built jar, on
  * 127.0.0.1: a random cluster name, free ports, and a temporary directory holding each node's
  * data directory (deleted by {@link #close()}; the logs are kept under the log directory).
+ * {@link #onDistinctAddresses} puts each node on a loopback address of its own instead, so that
+ * the links between nodes can be cut one by one ({@link NetNemesis}).
  *
  * <p>The cluster reserves the member ports of {@code capacity} nodes up front, and every node's
  * {@code --join} lists all of them (its own included), so nodes can start in any order, be
@@ -36,9 +38,12 @@ import java.util.UUID;
  * }</pre>
  */
 public final class ProcessCluster implements AutoCloseable {
+  private static final int FIRST_DISTINCT_HOST = 11;
+  private static final int MAX_DISTINCT = 254 - FIRST_DISTINCT_HOST + 1;
   private final String clusterName = "t-" + UUID.randomUUID().toString().substring(0, 8);
   private final Path logDir;
   private final Path root;
+  private final List<String> hosts = new ArrayList<>();
   private final List<Integer> clusterPorts = new ArrayList<>();
   private final List<String> extraArgs;
   private final Map<String, NodeProcess> nodes = new LinkedHashMap<>();
@@ -50,10 +55,35 @@ public final class ProcessCluster implements AutoCloseable {
    * @param extraArgs more flags for every node (for example {@code --partitions 64})
    */
   public ProcessCluster(Path logDir, int capacity, String... extraArgs) {
+    this(logDir, capacity, false, extraArgs);
+  }
+
+  /**
+   * A cluster of at most {@code capacity} nodes in which node slot {@code i} (0-based, in the
+   * order nodes are first named) has the address {@code 127.0.0.(11 + i)}: its cluster host,
+   * HTTP host and member port are there, and the join list names those addresses. A node's
+   * connections to the others leave from its own address (Hazelcast binds them, and so does
+   * Keel's event bus), so a firewall rule on a pair of addresses cuts exactly that link.
+   *
+   * @param logDir where each node's log goes ({@code <name>.log})
+   * @param extraArgs more flags for every node (for example {@code --partitions 64})
+   */
+  public static ProcessCluster onDistinctAddresses(Path logDir, int capacity,
+      String... extraArgs) {
+    return new ProcessCluster(logDir, capacity, true, extraArgs);
+  }
+
+  private ProcessCluster(Path logDir, int capacity, boolean distinct, String... extraArgs) {
+    if (distinct && capacity > MAX_DISTINCT) {
+      throw new IllegalArgumentException("at most " + MAX_DISTINCT
+          + " nodes on distinct addresses, was " + capacity);
+    }
     this.logDir = logDir;
     this.extraArgs = List.of(extraArgs);
     for (int i = 0; i < capacity; i++) {
-      clusterPorts.add(FreePorts.next());
+      String host = distinct ? "127.0.0." + (FIRST_DISTINCT_HOST + i) : "127.0.0.1";
+      hosts.add(host);
+      clusterPorts.add(FreePorts.next(host));
     }
     try {
       this.root = Files.createTempDirectory("keel-" + clusterName + "-");
@@ -81,9 +111,26 @@ public final class ProcessCluster implements AutoCloseable {
     return root.resolve(name);
   }
 
-  /** Every reserved member address, {@code 127.0.0.1:port}. */
+  /** Every reserved member address, {@code host:port} ({@code 127.0.0.1:port} by default). */
   public List<String> joinList() {
-    return clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    List<String> out = new ArrayList<>(clusterPorts.size());
+    for (int i = 0; i < clusterPorts.size(); i++) {
+      out.add(hosts.get(i) + ":" + clusterPorts.get(i));
+    }
+    return out;
+  }
+
+  /**
+   * The address of node {@code name} (its cluster and HTTP host), defining the node on first
+   * use as {@link #node} does.
+   */
+  public String host(String name) {
+    return node(name).httpHost();
+  }
+
+  /** The names of the nodes defined so far, in slot order (started or not). */
+  public synchronized List<String> names() {
+    return List.copyOf(nodes.keySet());
   }
 
   /** The node named {@code name}, defined (not started) on first use with the next free slot. */
@@ -96,16 +143,18 @@ public final class ProcessCluster implements AutoCloseable {
       throw new IllegalStateException("the cluster was made for " + clusterPorts.size()
           + " nodes: " + nodes.keySet());
     }
-    int httpPort = FreePorts.next();
+    int slot = nodes.size();
+    String host = hosts.get(slot);
+    int httpPort = FreePorts.next(host);
     List<String> args = new ArrayList<>(List.of("--name", name,
         "--data-dir", root.resolve(name).toString(),
-        "--http-host", "127.0.0.1", "--http-port", Integer.toString(httpPort),
-        "--cluster-host", "127.0.0.1",
-        "--cluster-port", Integer.toString(clusterPorts.get(nodes.size())),
+        "--http-host", host, "--http-port", Integer.toString(httpPort),
+        "--cluster-host", host,
+        "--cluster-port", Integer.toString(clusterPorts.get(slot)),
         "--join", String.join(",", joinList()), "--bus-port", "0",
         "--cluster-name", clusterName));
     args.addAll(extraArgs);
-    n = new NodeProcess(name, logDir.resolve(name + ".log"), root, httpPort, args);
+    n = new NodeProcess(name, logDir.resolve(name + ".log"), root, host, httpPort, args);
     nodes.put(name, n);
     return n;
   }
