@@ -1,0 +1,69 @@
+package io.keel.nemesis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keel.harness.Iptables;
+import io.keel.harness.NodeProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The full nemesis suite ({@code mvn verify -Pnemesis}, see the README): every nemesis, each
+ * on a fresh three-node cluster for {@code keel.nemesis.minutes} (5 by default) with every
+ * workload running, faults of {@code keel.nemesis.faultSeconds} (10) repeated with
+ * {@code keel.nemesis.calmSeconds} (5) between them; then the control, the same mutex through
+ * Vert.x's {@code SharedData} lock under the partition nemesis ({@link ControlMutex}). The
+ * report goes to {@code target/nemesis-report.md}; the run fails if any Keel workload saw a
+ * violation, or if the control saw none (the nemesis would not have bitten).
+ */
+@EnabledIfSystemProperty(named = "keel.nemesis.minutes", matches = "\\d+(\\.\\d+)?")
+class NemesisSuiteIT {
+  private static final Logger log = LoggerFactory.getLogger(NemesisSuiteIT.class);
+
+  @RegisterExtension
+  final NodeProcess.Guard guard = new NodeProcess.Guard();
+
+  @Test
+  void every_nemesis_with_every_workload() throws Exception {
+    Duration each = Duration.ofSeconds(Math.round(
+        Double.parseDouble(System.getProperty("keel.nemesis.minutes")) * 60));
+    Duration fault = Duration.ofSeconds(Long.getLong("keel.nemesis.faultSeconds", 10));
+    Duration calm = Duration.ofSeconds(Long.getLong("keel.nemesis.calmSeconds", 5));
+    List<NemesisRun.Report> reports = new ArrayList<>();
+    long seed = 1;
+    for (Fault f : Faults.all(MutexWorkload.LOCK)) {
+      try (NemesisCluster c = new NemesisCluster(guard.logDir().resolve(f.name()), seed++)) {
+        List<Workload> workloads = List.of(new MutexWorkload(2), new RegisterWorkload(2, 5),
+            new SetWorkload(1));
+        NemesisRun.Report r = NemesisRun.run(f.name(), c.env, workloads, List.of(f), fault, calm,
+            each);
+        reports.add(r);
+        log.info("nemesis {}:\n{}", f.name(), NemesisRun.markdown(List.of(r)));
+      }
+    }
+    NemesisRun.WorkloadResult control;
+    try (Iptables iptables = new Iptables(); ControlMutex c = new ControlMutex()) {
+      control = c.run(iptables, each, fault, calm);
+    }
+    String md = NemesisRun.markdown(reports) + "### control: Vert.x `SharedData` lock, partition"
+        + " nemesis (" + each.toMinutes() + " min)\n\n" + control.summary() + "; "
+        + control.operations() + " acquires, " + control.ok() + " granted; "
+        + control.violations().size() + " violations, the first ones:\n"
+        + control.violations().stream().limit(5).map(v -> "\n- " + v)
+            .reduce("", String::concat) + "\n";
+    Path out = Path.of(System.getProperty("keel.nemesis.report", "target/nemesis-report.md"));
+    Files.writeString(out, md);
+    log.info("nemesis report written to {}:\n{}", out.toAbsolutePath(), md);
+    assertThat(reports.stream().mapToLong(NemesisRun.Report::violations).sum())
+        .as("violations over the whole suite").isZero();
+    assertThat(control.violations()).as("the control's violations").isNotEmpty();
+  }
+}
