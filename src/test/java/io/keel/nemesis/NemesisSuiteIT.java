@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * The full nemesis suite ({@code mvn verify -Pnemesis}, see the README): every nemesis, each
  * on a fresh three-node cluster for {@code keel.nemesis.minutes} (5 by default) with every
  * workload running, faults of {@code keel.nemesis.faultSeconds} (10) repeated with
- * {@code keel.nemesis.calmSeconds} (5) between them; before them, the control, the same mutex through
- * Vert.x's {@code SharedData} lock under the partition nemesis ({@link ControlMutex}). The
+ * {@code keel.nemesis.calmSeconds} (5) between them; before them, the control, the same mutex
+ * through Vert.x's {@code SharedData} lock under the partition nemesis ({@link ControlMutex}). The
  * report goes to {@code target/nemesis-report.md}; the run fails if any Keel workload saw a
  * violation, or if the control saw none (the nemesis would not have bitten).
  */
