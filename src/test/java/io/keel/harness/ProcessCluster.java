@@ -201,6 +201,26 @@ public final class ProcessCluster implements AutoCloseable {
     return Map.copyOf(last);
   }
 
+  /**
+   * Waits until each of {@code names} holds {@code partitions} replicas, every one active with
+   * three members (with three replicas on three data nodes, every node holds every partition).
+   */
+  public void awaitGroups(Collection<String> names, int partitions, Duration atMost) {
+    await("every partition active on three members").atMost(atMost)
+        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+          for (String n : names) {
+            JsonObject status = node(n).status();
+            assertThat(status.getJsonArray("partitions")).as("partitions of %s", n)
+                .hasSize(partitions);
+            for (Object o : status.getJsonArray("partitions")) {
+              JsonObject p = (JsonObject) o;
+              assertThat(p.getString("phase")).as("%s on %s", p, n).isEqualTo("active");
+              assertThat(p.getJsonArray("members")).as("%s on %s", p, n).hasSize(3);
+            }
+          }
+        });
+  }
+
   /** The names of the data members in a {@code /status} document. */
   public static Set<String> dataMembers(JsonObject status) {
     Set<String> names = new TreeSet<>();

@@ -112,18 +112,7 @@ class LockCrashIT {
 
   /** Waits until every partition on every data node is active with three members. */
   private void awaitGroups() {
-    await().atMost(SETTLE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-      for (String n : THREE) {
-        JsonObject status = cluster.node(n).status();
-        assertThat(status.getJsonArray("partitions")).as("partitions of %s", n)
-            .hasSize(PARTITIONS);
-        for (Object o : status.getJsonArray("partitions")) {
-          JsonObject p = (JsonObject) o;
-          assertThat(p.getString("phase")).as("%s on %s", p, n).isEqualTo("active");
-          assertThat(p.getJsonArray("members")).as("%s on %s", p, n).hasSize(3);
-        }
-      }
-    });
+    cluster.awaitGroups(THREE, PARTITIONS, SETTLE);
   }
 
   /** The node that leads the partition of lock {@code name}, as it and the others say. */

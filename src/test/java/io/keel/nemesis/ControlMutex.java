@@ -86,7 +86,7 @@ final class ControlMutex implements AutoCloseable {
     long end = System.nanoTime() + total.toNanos();
     String beforeFaults;
     try {
-      hold(calmFor); // first without faults: what the lock does on a healthy network
+      NemesisRun.pause(calmFor); // first without faults: what the lock does on a healthy network
       synchronized (this) {
         beforeFaults = String.format(Locale.ROOT, "before the first fault (%d s): %,d increments,"
             + " %,d lost", calmFor.toSeconds(), increments, increments - counter);
@@ -99,10 +99,10 @@ final class ControlMutex implements AutoCloseable {
           }
         }
         history.faultStarted("isolate", List.of(cut), System.nanoTime());
-        hold(faultFor);
+        NemesisRun.pause(faultFor);
         iptables.heal();
         history.faultEnded(System.nanoTime());
-        hold(calmFor);
+        NemesisRun.pause(calmFor);
       }
     } finally {
       iptables.heal();
@@ -150,13 +150,6 @@ final class ControlMutex implements AutoCloseable {
     lock.release();
     check.hold(new MutexCheck.Hold(request, token, start, granted, MutexCheck.NO_LEASE, -1,
         released, Long.MAX_VALUE));
-  }
-
-  private static void hold(Duration d) {
-    long until = System.nanoTime() + d.toNanos();
-    for (long left = d.toNanos(); left > 0; left = until - System.nanoTime()) {
-      LockSupport.parkNanos(left);
-    }
   }
 
   @Override

@@ -1,14 +1,11 @@
 package io.keel.nemesis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.keel.harness.Iptables;
 import io.keel.harness.NetNemesis;
 import io.keel.harness.ProcessCluster;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -35,7 +32,7 @@ final class NemesisCluster implements AutoCloseable {
       chain = new Iptables();
       cluster.startAll(NODES.toArray(String[]::new));
       cluster.awaitAgreement(NODES, NemesisRun.SETTLE);
-      awaitGroups();
+      cluster.awaitGroups(NODES, PARTITIONS, NemesisRun.SETTLE);
     } catch (RuntimeException | Error e) {
       if (chain != null) {
         chain.close();
@@ -45,23 +42,6 @@ final class NemesisCluster implements AutoCloseable {
     }
     iptables = chain;
     env = new NemesisEnv(cluster, new NetNemesis(cluster, iptables), NODES, seed);
-  }
-
-  /** Waits until every partition on every node is active with three members. */
-  private void awaitGroups() {
-    await("every replica active").atMost(NemesisRun.SETTLE).pollInterval(Duration.ofMillis(500))
-        .ignoreExceptions().untilAsserted(() -> {
-          int replicas = 0;
-          for (String n : NODES) {
-            for (Object o : cluster.node(n).status().getJsonArray("partitions")) {
-              JsonObject p = (JsonObject) o;
-              assertThat(p.getString("phase")).as("%s on %s", p, n).isEqualTo("active");
-              assertThat(p.getJsonArray("members")).as("%s on %s", p, n).hasSize(3);
-              replicas++;
-            }
-          }
-          assertThat(replicas).isEqualTo(NODES.size() * PARTITIONS);
-        });
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.keel.nemesis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keel.harness.NodeProcess;
+import io.keel.harness.PartitionCheck;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,11 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The short nemesis run of the test command: the fenced mutex, map registers and a map set on
- * three nodes while the leader of the lock's partition is cut off, the bridge nemesis splits
- * the others, the leader is paused past its leases, and a node is killed and restarted. No
- * violation is allowed, and every workload must serve again after every fault. The full suite
- * is {@code NemesisSuiteIT} ({@code mvn verify -Pnemesis}).
+ * The nemesis of the test command, on three node processes on distinct loopback addresses.
+ * First what a partition must do ({@link PartitionCheck}): a node cut off is dropped by the
+ * others and leads nothing, and comes back after the heal. Then the short nemesis run: the
+ * fenced mutex, map registers and a map set while the leader of the lock's partition is cut
+ * off, the bridge nemesis splits the others, the leader is paused past its leases, and a node
+ * is killed and restarted. No violation is allowed, and every workload must serve again after
+ * every fault. The full suite is {@code NemesisSuiteIT} ({@code mvn verify -Pnemesis}).
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class NemesisIT {
@@ -29,6 +32,7 @@ class NemesisIT {
   @Test
   void no_violation_through_partitions_a_pause_and_a_crash() throws Exception {
     try (NemesisCluster c = new NemesisCluster(guard.logDir(), 1)) {
+      PartitionCheck.isolateAndHeal(c.cluster, c.env.net, NemesisCluster.PARTITIONS);
       List<Workload> workloads = List.of(new MutexWorkload(1), new RegisterWorkload(1, 4),
           new SetWorkload(1));
       List<Fault> faults = List.of(Faults.isolateLeader(MutexWorkload.LOCK), Faults.bridge(),

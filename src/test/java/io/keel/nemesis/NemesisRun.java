@@ -152,7 +152,7 @@ final class NemesisRun {
   }
 
   /** A fixed period of fault or calm: this is the length of time under test. */
-  private static void pause(Duration d) {
+  static void pause(Duration d) {
     long until = System.nanoTime() + d.toNanos();
     for (long left = d.toNanos(); left > 0; left = until - System.nanoTime()) {
       LockSupport.parkNanos(left);

@@ -126,18 +126,7 @@ class ReplicationCrashIT {
 
   /** Waits until every partition on every named node is active with three members. */
   private void awaitGroups(List<String> names) {
-    await().atMost(SETTLE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-      for (String n : names) {
-        JsonObject status = cluster.node(n).status();
-        assertThat(status.getJsonArray("partitions")).as("partitions of %s", n)
-            .hasSize(PARTITIONS);
-        for (Object o : status.getJsonArray("partitions")) {
-          JsonObject p = (JsonObject) o;
-          assertThat(p.getString("phase")).as("%s on %s", p, n).isEqualTo("active");
-          assertThat(p.getJsonArray("members")).as("%s on %s", p, n).hasSize(3);
-        }
-      }
-    });
+    cluster.awaitGroups(names, PARTITIONS, SETTLE);
   }
 
   /** Each partition's applied index on node {@code n}. */

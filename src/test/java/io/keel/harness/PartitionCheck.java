@@ -16,20 +16,17 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Network partitions between real node JVMs, each on a loopback address of its own
- * ({@link ProcessCluster#onDistinctAddresses}), cut with iptables ({@link NetNemesis}). Needs
- * root and the {@code iptables} command.
+ * What a network partition between real node JVMs must do, each node on a loopback address of
+ * its own ({@link ProcessCluster#onDistinctAddresses}), cut with iptables ({@link NetNemesis}):
+ * run by {@code NemesisIT} on its cluster before the nemesis run. Needs root and the
+ * {@code iptables} and {@code ss} commands.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
-class NetPartitionIT {
-  private static final Logger log = LoggerFactory.getLogger(NetPartitionIT.class);
+public final class PartitionCheck {
+  private static final Logger log = LoggerFactory.getLogger(PartitionCheck.class);
   private static final Duration SETTLE = Duration.ofSeconds(90);
   /**
    * config/cluster.xml's hazelcast.max.no.heartbeat.seconds (5 s) for the cut to be noticed,
@@ -37,7 +34,6 @@ class NetPartitionIT {
    */
   private static final Duration SPLIT_BOUND = Duration.ofSeconds(60);
   private static final List<String> THREE = List.of("n1", "n2", "n3");
-  private static final int PARTITIONS = 64;
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
   /** {@code ss -Htn} columns: state, recv-q, send-q, local address:port, peer address:port. */
   private static final Pattern SS_LINE =
@@ -46,24 +42,20 @@ class NetPartitionIT {
   private static final Pattern SS_LISTEN =
       Pattern.compile("^\\S+\\s+\\d+\\s+\\d+\\s+(\\S+):(\\d+)\\s+\\S+.*pid=(\\d+),.*$");
 
-  @RegisterExtension
-  final NodeProcess.Guard guard = new NodeProcess.Guard();
+  private PartitionCheck() {}
 
-  @Test
-  void isolated_node_is_dropped_by_the_majority_and_rejoins_after_heal() {
-    assertThat(Iptables.unavailableReason())
-        .as("iptables must work here (apt-get install -y iptables; run as root)").isNull();
-    try (ProcessCluster cluster = ProcessCluster.onDistinctAddresses(guard.logDir(), 3,
-            "--partitions", Integer.toString(PARTITIONS));
-        Iptables net = new Iptables()) {
-      // One first, then the others join it (nodes that start together may each form a cluster).
-      cluster.startAll("n1");
-      cluster.startAll("n2", "n3");
-      cluster.awaitAgreement(THREE, SETTLE);
+  /**
+   * On {@code cluster} (nodes n1, n2, n3 on distinct addresses, agreed, every one of the
+   * {@code partitions} active): the event-bus connections leave from the nodes' own addresses;
+   * n3 cut off is dropped by n1 and n2, sees only itself and leads nothing; after the heal all
+   * three agree on a newer epoch and every partition is active on three members again.
+   */
+  public static void isolateAndHeal(ProcessCluster cluster, NetNemesis nemesis,
+      int partitions) {
+    {
       assertThat(cluster.host("n1")).isEqualTo("127.0.0.11");
       assertEventBusConnectionsLeaveFromNodeAddresses(cluster);
 
-      NetNemesis nemesis = new NetNemesis(cluster, net);
       nemesis.isolate("n3");
       long cutAt = System.nanoTime();
       Map<String, JsonObject> majority = cluster.awaitAgreement(List.of("n1", "n2"),
@@ -91,28 +83,11 @@ class NetPartitionIT {
           elapsedMs(healedAt));
       assertThat(all.get("n1").getLong("epoch"))
           .isGreaterThan(majority.get("n1").getLong("epoch"));
-      awaitGroups(cluster);
+      cluster.awaitGroups(THREE, partitions, SETTLE);
       log.info("every partition active with three members again after {} ms",
           elapsedMs(healedAt));
       assertEventBusConnectionsLeaveFromNodeAddresses(cluster);
     }
-  }
-
-  /** Waits until every partition on every node is active, with three members. */
-  private static void awaitGroups(ProcessCluster cluster) {
-    await("every partition active on three members").atMost(SETTLE)
-        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
-          for (String n : THREE) {
-            JsonObject status = cluster.node(n).status();
-            assertThat(status.getJsonArray("partitions")).as("partitions of %s", n)
-                .hasSize(PARTITIONS);
-            for (Object o : status.getJsonArray("partitions")) {
-              JsonObject p = (JsonObject) o;
-              assertThat(p.getString("phase")).as("%s on %s", p, n).isEqualTo("active");
-              assertThat(p.getJsonArray("members")).as("%s on %s", p, n).hasSize(3);
-            }
-          }
-        });
   }
 
   /** How many of the node's partitions it holds in each Raft role. */
@@ -130,7 +105,7 @@ class NetPartitionIT {
    * other): without Keel's source binding they would come from 127.0.0.1, and the nemesis
    * could not cut them.
    */
-  private void assertEventBusConnectionsLeaveFromNodeAddresses(ProcessCluster cluster) {
+  private static void assertEventBusConnectionsLeaveFromNodeAddresses(ProcessCluster cluster) {
     Map<String, String> busAddresses = new TreeMap<>();
     for (String n : THREE) {
       busAddresses.put(n, cluster.host(n) + ":" + busPort(cluster, n));
