@@ -17,11 +17,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class GroupHosts {
   /** How many contexts: partition {@code p} runs on context {@code p % COUNT}. */
-  public static final int COUNT = Integer.getInteger("keel.hosts", 4);
+  public static final int COUNT = 4;
 
   private final List<Context> contexts = new CopyOnWriteArrayList<>();
 
-  /** Deploys the contexts, as {@link #COUNT} instances of one worker verticle. */
+  /**
+   * Deploys the contexts, as {@link #COUNT} instances of one worker verticle on a worker pool of
+   * their own ({@code keel-raft}, one thread each): their blocking fsync waits never take the
+   * threads that {@code executeBlocking} elsewhere in the node needs.
+   */
   public Future<String> deploy(Vertx vertx) {
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override

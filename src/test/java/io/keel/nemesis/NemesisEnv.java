@@ -34,21 +34,25 @@ final class NemesisEnv {
     return new NodeHttp(cluster.host(name), cluster.node(name).httpPort(), REQUEST_TIMEOUT);
   }
 
+  /** The partition of {@code key}, from the first node that answers, or null if none does. */
+  private Integer partitionOf(String key) {
+    for (String n : nodes) {
+      try {
+        return http(n).get("/v1/ring/owner?key=" + key).body().getInteger("partition");
+      } catch (IOException | RuntimeException e) {
+        // that node does not answer: ask the next one
+      }
+    }
+    return null;
+  }
+
   /**
    * What every node says of the partition of {@code key}: its epoch and members, and its
    * replica's role, phase, term and leader; for the report of a stall.
    */
   String describe(String key) {
     StringBuilder b = new StringBuilder("partition of " + key + ":");
-    Integer partition = null;
-    for (String n : nodes) {
-      try {
-        partition = http(n).get("/v1/ring/owner?key=" + key).body().getInteger("partition");
-        break;
-      } catch (IOException | RuntimeException e) {
-        // ask the next one
-      }
-    }
+    Integer partition = partitionOf(key);
     for (String n : nodes) {
       b.append("\n  ").append(n).append(": ");
       try {
@@ -74,16 +78,7 @@ final class NemesisEnv {
    */
   String leaderOf(String key) {
     String leader = null;
-    Integer partition = null;
-    for (String n : nodes) {
-      try {
-        NodeHttp.Answer owner = http(n).get("/v1/ring/owner?key=" + key);
-        partition = owner.body().getInteger("partition");
-        break;
-      } catch (IOException | RuntimeException e) {
-        // that node does not answer: ask the next one
-      }
-    }
+    Integer partition = partitionOf(key);
     if (partition == null) {
       return null;
     }

@@ -58,7 +58,6 @@ final class NemesisRun {
     long start = System.nanoTime();
     long end = start + total.toNanos();
     workloads.forEach(w -> w.start(env));
-    List<String> problems = new ArrayList<>();
     try {
       awaitServing(env, workloads, start);
       for (int i = 0; i < faults.size() || System.nanoTime() < end; i++) {
@@ -85,8 +84,7 @@ final class NemesisRun {
     }
     List<WorkloadResult> results = new ArrayList<>();
     for (Workload w : workloads) {
-      List<String> violations = new ArrayList<>(problems);
-      violations.addAll(w.check(env));
+      List<String> violations = w.check(env);
       long ops = env.history.operations().stream()
           .filter(o -> o.workload().equals(w.name())).count();
       long ok = env.history.operations().stream().filter(o -> o.workload().equals(w.name())
