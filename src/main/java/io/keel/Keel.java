@@ -29,6 +29,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +113,14 @@ public final class Keel {
    * Blocks briefly on the data directory and port checks before going asynchronous.
    */
   public static Future<Keel> start(KeelOptions options) {
+    return start(options, Clock.systemUTC());
+  }
+
+  /**
+   * {@link #start(KeelOptions)} with the clock that lock leases are measured by on this node
+   * when it leads (the system clock by default): for tests that skew one node's clock.
+   */
+  public static Future<Keel> start(KeelOptions options, Clock leaseClock) {
     KeelOptions resolved;
     io.vertx.core.VertxOptions vertxConfig;
     try {
@@ -134,7 +143,7 @@ public final class Keel {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(manager).buildClustered()
         .onFailure(result::fail)
-        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry)
+        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry, leaseClock)
             .onSuccess(result::complete)
             .onFailure(t -> closeThenFail(vertx, t, result)));
     return result.future();
@@ -160,7 +169,13 @@ public final class Keel {
   public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options) {
     // The application's Vert.x keeps its own metrics; Keel's go to a registry of Keel's.
-    return deploy(vertx, manager, options, false, KeelMetrics.newRegistry());
+    return deploy(vertx, manager, options, Clock.systemUTC());
+  }
+
+  /** {@link #deploy(Vertx, HazelcastClusterManager, KeelOptions)} with a lease clock. */
+  public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
+      KeelOptions options, Clock leaseClock) {
+    return deploy(vertx, manager, options, false, KeelMetrics.newRegistry(), leaseClock);
   }
 
   /**
@@ -169,13 +184,15 @@ public final class Keel {
    * and an embedded one alike.
    */
   private static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
-      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry) {
+      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry,
+      Clock leaseClock) {
     return Future.<Void>succeededFuture()
-        .compose(v -> assemble(vertx, manager, options, ownsVertx, registry));
+        .compose(v -> assemble(vertx, manager, options, ownsVertx, registry, leaseClock));
   }
 
   private static Future<Keel> assemble(Vertx vertx, HazelcastClusterManager manager,
-      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry) {
+      KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry,
+      Clock leaseClock) {
     try {
       requireName(options);
       JsonObject meta = manager.getNodeInfo() == null ? null : manager.getNodeInfo().metadata();
@@ -202,7 +219,8 @@ public final class Keel {
             Map.of(CounterMachine.NAME, CounterMachine::new, LockMachine.NAME,
                 LockMachine::new, MapMachine.NAME, MapMachine::new)) : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
-    LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs());
+    LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs(),
+        leaseClock, options.getLockClockMarginMs());
     KeelMetrics metrics = new KeelMetrics(registry);
     if (recovery != null) {
       metrics.bind(recovery, recovery::groups);

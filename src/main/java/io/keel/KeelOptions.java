@@ -60,6 +60,7 @@ public class KeelOptions {
   public static final long DEFAULT_ROUTE_TIMEOUT_MS = 5_000;
   public static final int DEFAULT_ROUTE_ATTEMPTS_MAX = 12;
   public static final long DEFAULT_RECONCILE_INTERVAL_MS = 1_000;
+  public static final long DEFAULT_LOCK_CLOCK_MARGIN_MS = 500;
   /** The shortest HTTP token accepted: 16 characters. */
   public static final int HTTP_TOKEN_CHARS_MIN = 16;
   /** The longest HTTP token accepted: 1024 characters. */
@@ -70,7 +71,8 @@ public class KeelOptions {
       "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
-      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "wal", "map", "eventBusTls");
+      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "wal", "map",
+      "eventBusTls");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;
@@ -93,6 +95,7 @@ public class KeelOptions {
   private long routeTimeoutMs = DEFAULT_ROUTE_TIMEOUT_MS;
   private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
+  private long lockClockMarginMs = DEFAULT_LOCK_CLOCK_MARGIN_MS;
   private WalOptions wal = new WalOptions();
   private MapOptions map = new MapOptions();
   private EventBusTlsOptions eventBusTls = new EventBusTlsOptions();
@@ -140,6 +143,7 @@ public class KeelOptions {
     setRouteTimeoutMs(r.longValue("routeTimeoutMs", DEFAULT_ROUTE_TIMEOUT_MS));
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
+    setLockClockMarginMs(r.longValue("lockClockMarginMs", DEFAULT_LOCK_CLOCK_MARGIN_MS));
     // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
     setWal(new WalOptions(r.object("wal")));
@@ -168,7 +172,8 @@ public class KeelOptions {
     return j.put("role", role.wire()).put("weight", weight).put("partitions", partitions)
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
-        .put("reconcileIntervalMs", reconcileIntervalMs).put("wal", wal.toJson())
+        .put("reconcileIntervalMs", reconcileIntervalMs)
+        .put("lockClockMarginMs", lockClockMarginMs).put("wal", wal.toJson())
         .put("map", map.toJson()).put("eventBusTls", eventBusTls.toJson());
   }
 
@@ -449,6 +454,23 @@ public class KeelOptions {
       throw new IllegalArgumentException("routeAttemptsMax must be 1..100, was " + routeAttemptsMax);
     }
     this.routeAttemptsMax = routeAttemptsMax;
+    return this;
+  }
+
+  /**
+   * How far a leader's clock may jump forward during a lease without ending it before its
+   * holder's own count of the lease: the leader keeps every lease this much longer than granted.
+   */
+  public long getLockClockMarginMs() {
+    return lockClockMarginMs;
+  }
+
+  public KeelOptions setLockClockMarginMs(long lockClockMarginMs) {
+    if (lockClockMarginMs < 0 || lockClockMarginMs > 60_000) {
+      throw new IllegalArgumentException("lockClockMarginMs must be 0..60000, was "
+          + lockClockMarginMs);
+    }
+    this.lockClockMarginMs = lockClockMarginMs;
     return this;
   }
 

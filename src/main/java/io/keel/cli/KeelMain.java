@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -103,6 +104,8 @@ public final class KeelMain implements Callable<Integer> {
       "When a write-ahead log append is acknowledged relative to fsync (default: group).")
   String fsyncPolicy;
 
+  private Clock leaseClock = Clock.systemUTC();
+
   /** Entry point of the jar. */
   public static void main(String[] args) {
     System.exit(run(args));
@@ -110,8 +113,16 @@ public final class KeelMain implements Callable<Integer> {
 
   /** Runs the command line and returns the exit code (the node's lifetime included). */
   static int run(String[] args) {
+    return run(args, Clock.systemUTC());
+  }
+
+  /**
+   * {@link #run(String[])} for a node whose lock leases are measured by {@code leaseClock}
+   * ({@link Keel#start(KeelOptions, Clock)}): how tests skew one node's clock.
+   */
+  public static int run(String[] args, Clock leaseClock) {
     prepareJvm();
-    return commandLine().execute(args);
+    return commandLine(leaseClock).execute(args);
   }
 
   /**
@@ -119,7 +130,13 @@ public final class KeelMain implements Callable<Integer> {
    * stderr, for an operator command with its usage as well.
    */
   static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new KeelMain());
+    return commandLine(Clock.systemUTC());
+  }
+
+  private static CommandLine commandLine(Clock leaseClock) {
+    KeelMain main = new KeelMain();
+    main.leaseClock = leaseClock;
+    CommandLine cli = new CommandLine(main);
     cli.setParameterExceptionHandler((ex, a) -> {
       CommandLine failed = ex.getCommandLine();
       PrintWriter err = failed.getErr();
@@ -162,7 +179,7 @@ public final class KeelMain implements Callable<Integer> {
     }
     Keel keel;
     try {
-      keel = Keel.start(options).await(2, TimeUnit.MINUTES);
+      keel = Keel.start(options, leaseClock).await(2, TimeUnit.MINUTES);
     } catch (Exception e) {
       Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.ExecutionException
           ? e.getCause() : e;

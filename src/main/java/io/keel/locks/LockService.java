@@ -18,6 +18,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -48,6 +49,12 @@ import java.util.function.Supplier;
  * leadership fails its pending waits with {@code NOT_OWNER} naming the new leader, and the
  * caller's node retries there with the same request id: the table answers from what happened
  * to it, never granting it twice.
+ *
+ * <p>Lease time is this node's lease clock when it leads. It keeps every lease
+ * {@code clockMarginMs} longer than granted (the command carries the longer lease, so every
+ * replica agrees): a forward jump of the leader's clock up to the margin cannot end a lease
+ * before its holder, counting the lease from when it asked, thinks it ended. Answers name the
+ * lease as granted.
  *
  * <p>Every request is checked on the node it enters; a bad field is answered
  * {@code BAD_REQUEST} there, before anything is sent. All state is touched on the context that
@@ -80,6 +87,8 @@ public final class LockService {
   private final Vertx vertx;
   private final Routing routing;
   private final long routeTimeoutMs;
+  private final Clock leaseClock;
+  private final long clockMarginMs;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Map<String, Pending> pending = new HashMap<>();
   private final Set<Integer> ticking = new HashSet<>();
@@ -93,11 +102,17 @@ public final class LockService {
   private long heldTimer = -1;
   private volatile Consumer<String> fencedRejections = op -> { };
 
-  /** The service of a node whose routing is {@code routing}. */
-  public LockService(Vertx vertx, Routing routing, long routeTimeoutMs) {
+  /**
+   * The service of a node whose routing is {@code routing}, measuring leases it grants as a
+   * leader by {@code leaseClock} and keeping them {@code clockMarginMs} longer than granted.
+   */
+  public LockService(Vertx vertx, Routing routing, long routeTimeoutMs, Clock leaseClock,
+      long clockMarginMs) {
     this.vertx = vertx;
     this.routing = routing;
     this.routeTimeoutMs = routeTimeoutMs;
+    this.leaseClock = leaseClock;
+    this.clockMarginMs = clockMarginMs;
   }
 
   /**
@@ -276,7 +291,7 @@ public final class LockService {
     }
     JsonObject b = r.body();
     String name = r.key();
-    long now = System.currentTimeMillis();
+    long now = leaseClock.millis();
     Promise<JsonObject> answer = Promise.promise();
     context.runOnContext(v -> {
       switch (b.getString("op", "")) {
@@ -285,9 +300,10 @@ public final class LockService {
           break;
         case "renew":
           propose(g, r.partition(), LockMachine.renew(name, b.getLong("token"),
-              b.getLong("leaseMs"), now)).compose(o -> o.status() == LockMachine.Status.RENEWED
+              b.getLong("leaseMs") + clockMarginMs, now))
+              .compose(o -> o.status() == LockMachine.Status.RENEWED
                   ? Future.succeededFuture(new JsonObject().put("name", name)
-                      .put("token", o.token()).put("leaseMs", o.leaseMs()))
+                      .put("token", o.token()).put("leaseMs", granted(o.leaseMs())))
                   : Future.<JsonObject>failedFuture(refused(name, b, o)))
               .onComplete(answer);
           break;
@@ -315,11 +331,12 @@ public final class LockService {
       JsonObject b, long now) {
     String requestId = b.getString("requestId");
     byte[] command = LockMachine.acquire(name, b.getString("holder"), b.getString("node"),
-        requestId, b.getLong("leaseMs"), b.getLong("waitMs"), now);
+        requestId, b.getLong("leaseMs") + clockMarginMs, b.getLong("waitMs"), now);
     return propose(g, partition, command).compose(o -> {
       switch (o.status()) {
         case GRANTED:
-          return Future.succeededFuture(grantJson(name, o.token(), o.holder(), o.leaseMs()));
+          return Future.succeededFuture(grantJson(name, o.token(), o.holder(),
+              granted(o.leaseMs())));
         case QUEUED: {
           Pending waiting = pending.get(requestId);
           if (waiting == null) {
@@ -347,9 +364,14 @@ public final class LockService {
     }
   }
 
-  private static Future<JsonObject> settle(String name, Event e) {
+  /** The lease as the client asked for it: what the table keeps, less the margin. */
+  private long granted(long keptMs) {
+    return Math.max(1, keptMs - clockMarginMs);
+  }
+
+  private Future<JsonObject> settle(String name, Event e) {
     return Future.succeededFuture(e.kind() == LockMachine.EventKind.GRANTED
-        ? grantJson(name, e.token(), e.holder(), e.leaseMs())
+        ? grantJson(name, e.token(), e.holder(), granted(e.leaseMs()))
         : timedOut("the wait for lock '" + name + "' ran out (or its node left); nothing was"
             + " granted"));
   }
@@ -462,7 +484,7 @@ public final class LockService {
     if (g == null) {
       return;
     }
-    long now = System.currentTimeMillis();
+    long now = leaseClock.millis();
     Set<String> current = new HashSet<>();
     for (ClusterMember m : routing.members()) {
       current.add(m.name());
@@ -504,7 +526,7 @@ public final class LockService {
     if (g == null) {
       return;
     }
-    long now = System.currentTimeMillis();
+    long now = leaseClock.millis();
     List<Future<List<LockMachine.Info>>> parts = new ArrayList<>();
     for (int p : g.partitions()) {
       if (routing.nodeName().equals(g.leaderOf(p))

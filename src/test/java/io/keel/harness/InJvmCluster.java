@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -82,8 +83,13 @@ public final class InJvmCluster implements AutoCloseable {
 
   /** Starts a node with exactly these options. */
   public Keel startWith(KeelOptions options) {
+    return startWith(options, Clock.systemUTC());
+  }
+
+  /** Starts a node with exactly these options, measuring its lock leases by {@code clock}. */
+  public Keel startWith(KeelOptions options, Clock leaseClock) {
     try {
-      Keel keel = Keel.start(options).await(START_TIMEOUT_S, TimeUnit.SECONDS);
+      Keel keel = Keel.start(options, leaseClock).await(START_TIMEOUT_S, TimeUnit.SECONDS);
       nodes.add(keel);
       return keel;
     } catch (Exception e) {

@@ -1,0 +1,95 @@
+package io.keel.harness;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+/**
+ * The system clock plus an offset that a test changes while a node runs: a jump forward or
+ * back of a node's lease clock. In a node process the offset is read from a file
+ * ({@link #watching}) that the test rewrites ({@link #write}).
+ */
+public final class SkewedClock extends Clock {
+  private final Path file;
+  private final long periodNanos;
+  private volatile long offsetMs;
+  private volatile long readAtNanos;
+
+  /** A clock on the system clock, offset by {@link #setOffsetMs}. */
+  public SkewedClock() {
+    this(null, 0);
+  }
+
+  private SkewedClock(Path file, long periodMs) {
+    this.file = file;
+    this.periodNanos = periodMs * 1_000_000;
+    if (file != null) {
+      offsetMs = read(file);
+      readAtNanos = System.nanoTime();
+    }
+  }
+
+  /** The current offset from the system clock, in milliseconds. */
+  public long offsetMs() {
+    return offsetMs;
+  }
+
+  /** Jumps to {@code offsetMs} ahead of the system clock (behind it when negative). */
+  public SkewedClock setOffsetMs(long offsetMs) {
+    this.offsetMs = offsetMs;
+    return this;
+  }
+
+  @Override
+  public long millis() {
+    if (file != null && System.nanoTime() - readAtNanos >= periodNanos) {
+      readAtNanos = System.nanoTime();
+      offsetMs = read(file);
+    }
+    return System.currentTimeMillis() + offsetMs;
+  }
+
+  @Override
+  public Instant instant() {
+    return Instant.ofEpochMilli(millis());
+  }
+
+  @Override
+  public ZoneId getZone() {
+    return ZoneOffset.UTC;
+  }
+
+  @Override
+  public Clock withZone(ZoneId zone) {
+    throw new UnsupportedOperationException("a lease clock has no zone");
+  }
+
+  /**
+   * A clock whose offset follows the number in {@code file} (milliseconds; a missing or empty
+   * file is 0), read again when the clock is asked and {@code periodMs} have passed.
+   */
+  public static SkewedClock watching(Path file, long periodMs) {
+    return new SkewedClock(file, periodMs);
+  }
+
+  private static long read(Path file) {
+    try {
+      String text = Files.exists(file) ? Files.readString(file).trim() : "";
+      return text.isEmpty() ? 0 : Long.parseLong(text);
+    } catch (IOException | NumberFormatException e) {
+      return 0; // a half-written file: read again next period
+    }
+  }
+
+  /** Writes {@code offsetMs} to the file a node's clock watches. */
+  public static void write(Path file, long offsetMs) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, Long.toString(offsetMs));
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+}
