@@ -85,6 +85,16 @@ public final class MutexCheck {
 
   /** Every violation found, each as a sentence; empty when the history is correct. */
   public synchronized List<String> violations() {
+    List<String> out = fencing();
+    out.addAll(overlaps());
+    return out;
+  }
+
+  /**
+   * The violations of the fencing tokens alone: a token granted twice, or a fenced write
+   * accepted after one with a token as large. These hold whatever the clocks do.
+   */
+  public synchronized List<String> fencing() {
     List<String> out = new ArrayList<>();
     Map<Long, String> byToken = new HashMap<>();
     for (Hold h : holds) {
@@ -100,6 +110,15 @@ public final class MutexCheck {
             + accepted.get(i - 1));
       }
     }
+    return out;
+  }
+
+  /**
+   * Holds that certainly overlapped while the earlier one's lease, counted by its client, had
+   * not ended: what leases promise only while the lock service's clock keeps time.
+   */
+  public synchronized List<String> overlaps() {
+    List<String> out = new ArrayList<>();
     List<Hold> sorted = new ArrayList<>(holds);
     sorted.sort(Comparator.comparingLong(Hold::grantedNanos));
     for (int a = 0; a < sorted.size(); a++) {

@@ -34,6 +34,9 @@ class MutexCheckTest {
     c.hold(hold("b", 2, 10, 20, 1_000, 30));
     assertThat(c.violations()).singleElement().asString()
         .contains("b (token 2) was granted while a (token 1) still held the lock");
+    // An overlap, not a fencing failure: the tokens still order the writes.
+    assertThat(c.overlaps()).isEqualTo(c.violations());
+    assertThat(c.fencing()).isEmpty();
   }
 
   @Test
@@ -79,6 +82,8 @@ class MutexCheckTest {
     c.accepted(7);
     assertThat(c.violations()).containsExactly("token 7 was granted twice: to a and to b",
         "the fenced resource accepted token 7 after token 7");
+    assertThat(c.fencing()).isEqualTo(c.violations());
+    assertThat(c.overlaps()).isEmpty();
   }
 
   @Test

@@ -69,6 +69,8 @@ public final class NodeProcess {
 
   private final String label;
   private final Path logFile;
+  private Class<?> mainClass;
+  private List<String> mainJvmArgs = List.of();
   private final Path workDir;
   private final List<String> args;
   private final String httpHost;
@@ -126,6 +128,44 @@ public final class NodeProcess {
     return this;
   }
 
+  /**
+   * Runs the node through {@code main} (a class of the tests, beside the jar on the class path)
+   * instead of the jar's own main, with {@code jvmArgs} added, from the next start on.
+   */
+  public synchronized NodeProcess mainClass(Class<?> main, List<String> jvmArgs) {
+    this.mainClass = main;
+    this.mainJvmArgs = List.copyOf(jvmArgs);
+    return this;
+  }
+
+  /**
+   * The JVM arguments that run {@link #mainClass} with the jar and the test classes on the
+   * class path. {@code -jar} would apply the jar manifest's {@code Add-Opens} and
+   * {@code Add-Exports}; a class-path launch needs them as flags.
+   */
+  private List<String> mainClassLaunch() {
+    List<String> out = new ArrayList<>(mainJvmArgs);
+    Path jar = runnableJar();
+    try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+      java.util.jar.Attributes a = j.getManifest().getMainAttributes();
+      for (String kind : List.of("Add-Opens", "Add-Exports")) {
+        String packages = a.getValue(kind);
+        for (String pkg : packages == null ? new String[0] : packages.trim().split("\\s+")) {
+          out.add("--" + kind.toLowerCase(java.util.Locale.ROOT) + "=" + pkg + "=ALL-UNNAMED");
+        }
+      }
+      Path classes = Path.of(mainClass.getProtectionDomain().getCodeSource().getLocation()
+          .toURI());
+      out.add("-cp");
+      out.add(jar + java.io.File.pathSeparator + classes);
+    } catch (IOException | java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot launch " + mainClass.getName() + " beside " + jar,
+          e);
+    }
+    out.add(mainClass.getName());
+    return out;
+  }
+
   /** The built jar: system property {@code keel.jar} (set by failsafe), else target/keel.jar. */
   public static Path jar() {
     Path jar = Path.of(System.getProperty("keel.jar", "target/keel.jar")).toAbsolutePath();
@@ -176,8 +216,12 @@ public final class NodeProcess {
     if (!jvmArgs.isEmpty()) {
       cmd.addAll(Arrays.asList(jvmArgs.split("\\s+")));
     }
-    cmd.add("-jar");
-    cmd.add(runnableJar().toString());
+    if (mainClass == null) {
+      cmd.add("-jar");
+      cmd.add(runnableJar().toString());
+    } else {
+      cmd.addAll(mainClassLaunch());
+    }
     cmd.addAll(args);
     stdout = new CopyOnWriteArrayList<>();
     stderr = new CopyOnWriteArrayList<>();

@@ -10,6 +10,14 @@ interface Fault {
   /** Injects the fault; returns the nodes it touched. */
   List<String> inject(NemesisEnv env) throws Exception;
 
+  /**
+   * Whether the nodes it touches may leave the cluster meanwhile, so that the lock service may
+   * rightly end the leases held through them (partitions, pauses, crashes: yes; clocks: no).
+   */
+  default boolean endsMembership() {
+    return true;
+  }
+
   /** Undoes it (heals the network, resumes or restarts the nodes); returns once done. */
   void undo(NemesisEnv env) throws Exception;
 }

@@ -10,7 +10,8 @@ import org.awaitility.Awaitility;
 
 /**
  * The nemeses: network partitions through iptables (nodes on distinct loopback addresses),
- * SIGSTOP pauses, and {@code kill -9} crashes. Each is undone by its {@link Fault#undo}.
+ * SIGSTOP pauses, {@code kill -9} crashes and lease clock jumps; the disk's are in
+ * {@link DiskFaults}. Each is undone by its {@link Fault#undo}.
  */
 final class Faults {
   private static final Duration LEADER_WAIT = Duration.ofSeconds(60);
@@ -27,9 +28,18 @@ final class Faults {
     return env.nodes.get(env.random.nextInt(env.nodes.size()));
   }
 
-  /** A fault of the given name and actions. */
-  private static Fault of(String name, Injector inject, Undoer undo) {
+  /** A fault of the given name and actions, whose nodes may leave the cluster. */
+  static Fault of(String name, Injector inject, Undoer undo) {
+    return of(name, inject, undo, true);
+  }
+
+  private static Fault of(String name, Injector inject, Undoer undo, boolean endsMembership) {
     return new Fault() {
+      @Override
+      public boolean endsMembership() {
+        return endsMembership;
+      }
+
       @Override
       public String name() {
         return name;
@@ -48,12 +58,12 @@ final class Faults {
   }
 
   @FunctionalInterface
-  private interface Injector {
+  interface Injector {
     List<String> inject(NemesisEnv env) throws Exception;
   }
 
   @FunctionalInterface
-  private interface Undoer {
+  interface Undoer {
     void undo(NemesisEnv env) throws Exception;
   }
 
@@ -152,9 +162,23 @@ final class Faults {
     });
   }
 
-  /** Every nemesis, for the full suite. */
+  /**
+   * The lease clock of the leader of {@code key}'s partition jumps {@code jumpMs} ahead, and
+   * back when undone (a lease clock never runs backwards in the lock table: its time stands
+   * still until the clock catches up).
+   */
+  static Fault clockJump(String name, String key, long jumpMs) {
+    String[] skewed = new String[1];
+    return of(name, env -> {
+      skewed[0] = leader(env, key);
+      env.skewClock(skewed[0], jumpMs);
+      return List.of(skewed[0]);
+    }, env -> env.skewClock(skewed[0], 0), false);
+  }
+
+  /** Every nemesis but the clock's, for the full suite. */
   static List<Fault> all(String key) {
     return List.of(isolateLeader(key), minority(), bridge(), flapping(Duration.ofMillis(1_500)),
-        pauseLeader(key), crash(), crashAll());
+        pauseLeader(key), crash(), crashAll(), DiskFaults.tornTail(), DiskFaults.corruptLog());
   }
 }

@@ -23,8 +23,12 @@ final class History {
   record Operation(String workload, String node, long startNanos, long endNanos,
       Outcome outcome) {}
 
-  /** One fault: injected at {@code startNanos}, undone at {@code endNanos} (MAX_VALUE: not yet). */
-  record Window(String fault, List<String> nodes, long startNanos, long endNanos) {
+  /**
+   * One fault: injected at {@code startNanos}, undone at {@code endNanos} (MAX_VALUE: not yet);
+   * {@code endsMembership} when the nodes it touched may have left the cluster meanwhile.
+   */
+  record Window(String fault, List<String> nodes, long startNanos, long endNanos,
+      boolean endsMembership) {
     boolean covers(long nanos) {
       return nanos >= startNanos && nanos < endNanos;
     }
@@ -38,13 +42,19 @@ final class History {
   }
 
   synchronized void faultStarted(String fault, List<String> nodes, long startNanos) {
-    windows.add(new Window(fault, List.copyOf(nodes), startNanos, Long.MAX_VALUE));
+    faultStarted(fault, nodes, startNanos, true);
+  }
+
+  synchronized void faultStarted(String fault, List<String> nodes, long startNanos,
+      boolean endsMembership) {
+    windows.add(new Window(fault, List.copyOf(nodes), startNanos, Long.MAX_VALUE,
+        endsMembership));
   }
 
   synchronized void faultEnded(long endNanos) {
     Window open = windows.get(windows.size() - 1);
     windows.set(windows.size() - 1, new Window(open.fault(), open.nodes(), open.startNanos(),
-        endNanos));
+        endNanos, open.endsMembership()));
   }
 
   synchronized List<Operation> operations() {
@@ -57,14 +67,16 @@ final class History {
 
   /**
    * The first moment at or after {@code fromNanos} and before {@code untilNanos} when a fault
-   * touched {@code node} (a fault already on at {@code fromNanos} counts from then), or
+   * that may end membership touched {@code node} (a fault already on at {@code fromNanos}
+   * counts from then), or
    * {@code Long.MAX_VALUE}: from then on the cluster may rightly have ended what the node held
    * for its clients.
    */
   synchronized long firstFaultOn(String node, long fromNanos, long untilNanos) {
     long first = Long.MAX_VALUE;
     for (Window w : windows) {
-      if (!w.nodes().contains(node) || w.endNanos() <= fromNanos || w.startNanos() >= untilNanos) {
+      if (!w.endsMembership() || !w.nodes().contains(node) || w.endNanos() <= fromNanos
+          || w.startNanos() >= untilNanos) {
         continue;
       }
       first = Math.min(first, Math.max(w.startNanos(), fromNanos));

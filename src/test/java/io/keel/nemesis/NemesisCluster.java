@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keel.harness.Iptables;
 import io.keel.harness.NetNemesis;
 import io.keel.harness.ProcessCluster;
+import io.keel.harness.SkewedClockMain;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,6 +31,11 @@ final class NemesisCluster implements AutoCloseable {
     Iptables chain = null;
     try {
       chain = new Iptables();
+      for (String n : NODES) {
+        // Each lease clock follows a file of its own: the clock nemesis skews it.
+        cluster.node(n).mainClass(SkewedClockMain.class, List.of("-D"
+            + SkewedClockMain.OFFSET_FILE + "=" + NemesisEnv.clockFile(cluster, n)));
+      }
       cluster.startAll(NODES.toArray(String[]::new));
       cluster.awaitAgreement(NODES, NemesisRun.SETTLE);
       cluster.awaitGroups(NODES, PARTITIONS, NemesisRun.SETTLE);

@@ -2,8 +2,10 @@ package io.keel.nemesis;
 
 import io.keel.harness.NetNemesis;
 import io.keel.harness.ProcessCluster;
+import io.keel.harness.SkewedClock;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -27,6 +29,21 @@ final class NemesisEnv {
     this.net = net;
     this.nodes = List.copyOf(nodes);
     this.random = new Random(seed);
+  }
+
+  /** The file that node {@code name}'s lease clock reads its offset from. */
+  Path clockFile(String name) {
+    return clockFile(cluster, name);
+  }
+
+  /** The file that node {@code name} of {@code cluster} reads its lease clock offset from. */
+  static Path clockFile(ProcessCluster cluster, String name) {
+    return cluster.dataDir(name).resolveSibling(name + ".clock-offset");
+  }
+
+  /** Makes node {@code name}'s lease clock run {@code offsetMs} ahead (behind, if negative). */
+  void skewClock(String name, long offsetMs) throws IOException {
+    SkewedClock.write(clockFile(name), offsetMs);
   }
 
   /** A client of node {@code name}'s HTTP API. */

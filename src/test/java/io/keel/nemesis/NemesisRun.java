@@ -64,7 +64,7 @@ final class NemesisRun {
         Fault f = faults.get(i % faults.size());
         long from = System.nanoTime();
         List<String> nodes = f.inject(env);
-        env.history.faultStarted(f.name(), nodes, from);
+        env.history.faultStarted(f.name(), nodes, from, f.endsMembership());
         log.info("{}: fault {} on {}", name, f.name(), nodes);
         pause(faultFor);
         f.undo(env);
