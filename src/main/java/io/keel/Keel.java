@@ -33,6 +33,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,6 +122,7 @@ public final class Keel {
    * when it leads (the system clock by default): for tests that skew one node's clock.
    */
   public static Future<Keel> start(KeelOptions options, Clock leaseClock) {
+    Objects.requireNonNull(leaseClock, "leaseClock");
     KeelOptions resolved;
     io.vertx.core.VertxOptions vertxConfig;
     try {
@@ -175,6 +177,7 @@ public final class Keel {
   /** {@link #deploy(Vertx, HazelcastClusterManager, KeelOptions)} with a lease clock. */
   public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options, Clock leaseClock) {
+    Objects.requireNonNull(leaseClock, "leaseClock");
     return deploy(vertx, manager, options, false, KeelMetrics.newRegistry(), leaseClock);
   }
 

@@ -71,8 +71,8 @@ public class KeelOptions {
       "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
-      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "wal", "map",
-      "eventBusTls");
+      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "wal",
+      "map", "eventBusTls");
 
   private String name;
   private String dataDir = DEFAULT_DATA_DIR;

@@ -20,7 +20,7 @@ class KeelOptionsTest {
         .setClusterName("c").setClusterConfig("classpath:x.xml")
         .setRole(KeelOptions.Role.CLIENT).setWeight(3).setPartitions(64).setReplicas(2)
         .setVnodes(16).setLoadFactor(0.25).setRouteTimeoutMs(1234).setRouteAttemptsMax(3)
-        .setReconcileIntervalMs(250)
+        .setReconcileIntervalMs(250).setLockClockMarginMs(0)
         .setEventBusTls(new io.keel.cluster.EventBusTlsOptions().setKeyPath("k.pem")
             .setCertPath("c.pem").setTrustPath("ca.pem"))
         .setWal(new io.keel.recovery.WalOptions().setFsyncPolicy(
@@ -77,6 +77,10 @@ class KeelOptionsTest {
         .hasMessageContaining("was 'bad name'");
     assertThatThrownBy(() -> new KeelOptions().setLoadFactor(Double.NaN))
         .hasMessageContaining("loadFactor must be 0.0..1.0");
+    assertThatThrownBy(() -> new KeelOptions().setLockClockMarginMs(-1))
+        .hasMessage("lockClockMarginMs must be 0..60000, was -1");
+    assertThatThrownBy(() -> new KeelOptions().setLockClockMarginMs(60_001))
+        .hasMessage("lockClockMarginMs must be 0..60000, was 60001");
   }
 
   @Test

@@ -403,7 +403,9 @@ public final class LockMachine implements PartitionStateMachine {
         case GRANTED: {
           Holder h = lock == null ? null : lock.holder;
           if (h != null && h.token() == seen.token()) {
-            return new Outcome(Status.GRANTED, h.token(), h.leaseMs(), h.holder(), events);
+            // What is left of the lease: the caller counts it from its retry.
+            long left = Math.max(1, Math.min(h.leaseMs(), h.expiresAt() - now));
+            return new Outcome(Status.GRANTED, h.token(), left, h.holder(), events);
           }
           return new Outcome(Status.CONFLICT, seen.token(), 0, null, events);
         }

@@ -192,7 +192,8 @@ public final class LockService {
       Failure.reply(msg, e);
       return;
     }
-    long deadline = System.currentTimeMillis() + forward.getLong("waitMs", 0L);
+    // The caller's wait, on this node's monotonic clock: a wall-clock step does not change it.
+    long deadline = System.nanoTime() + forward.getLong("waitMs", 0L) * 1_000_000;
     attempt(forward, deadline).onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(ar.result());
@@ -207,11 +208,11 @@ public final class LockService {
    * {@link #ATTEMPT_MS} and is asked again, at whoever leads then, until it is answered.
    */
   private Future<JsonObject> attempt(JsonObject forward, long deadline) {
-    long slice = Math.min(Math.max(0, deadline - System.currentTimeMillis()), ATTEMPT_MS);
+    long slice = Math.min(Math.max(0, (deadline - System.nanoTime()) / 1_000_000), ATTEMPT_MS);
     JsonObject body = forward.copy().put("attemptMs", slice);
     String name = forward.getString("name");
     return routing.requestLeader(SERVICE, name, body, routeTimeoutMs + slice).transform(ar -> {
-      boolean timeLeft = System.currentTimeMillis() < deadline;
+      boolean timeLeft = System.nanoTime() - deadline < 0;
       if (ar.succeeded()) {
         JsonObject reply = ar.result();
         if (reply.getBoolean("timedOut", false)) {
@@ -464,11 +465,13 @@ public final class LockService {
         .put("leaseMs", leaseMs);
   }
 
-  private static JsonObject infoJson(LockMachine.Info i) {
+  /** A lock's state; the lease left is the holder's, without the leader's margin. */
+  private JsonObject infoJson(LockMachine.Info i) {
     JsonObject out = new JsonObject().put("name", i.name()).put("held", i.held())
         .put("waiters", i.waiters()).put("lastToken", i.lastToken());
     if (i.held()) {
-      out.put("token", i.token()).put("holder", i.holder()).put("leaseLeftMs", i.leaseLeftMs());
+      out.put("token", i.token()).put("holder", i.holder()).put("leaseLeftMs",
+          Math.max(0, i.leaseLeftMs() - clockMarginMs));
     }
     return out;
   }

@@ -26,10 +26,9 @@ import java.util.zip.CRC32C;
  * bytes before the checksum and the payload. The first invalid frame ends the segment.
  *
  * <ul>
- *   <li>{@link #tearLastRecord} damages the last record of the newest segment that has one, as a
- *       power cut during its write would leave it in the zero-filled file: its bytes zeroed from
- *       a random point to its end, or one byte changed. Recovery must cut it (a torn tail) at its
- *       start and keep the records before it.
+ *   <li>{@link #tearNextRecord} writes part of one more record after the last one (or all of
+ *       it, garbled), as a power cut during that write would leave it in the zero-filled file.
+ *       Recovery must cut it (a torn tail) at its start and keep every record before it.
  *   <li>{@link #flipMidLog} changes one payload (or checksum) byte of a record that has a valid
  *       record after it: recovery must refuse the log, naming the file and the record's start.
  *       {@link #restore} writes the byte back (the operator replaced the disk block).
@@ -45,9 +44,8 @@ public final class LogDamage {
   public record Frame(Path file, long offset, int length, long lsn) {}
 
   /**
-   * A torn record: what {@link #tearLastRecord} did to the frame at {@code offset}.
-   *
-   * @param what {@code "zeroed N of M bytes from +K"} or {@code "flipped byte +K 0xAA -> 0xBB"}
+   * A torn record: {@code length} bytes that {@link #tearNextRecord} wrote at {@code offset},
+   * meant as record {@code lsn}; {@code what} says how they are torn.
    */
   public record Tear(Path file, long offset, int length, long lsn, String what) {}
 
@@ -118,50 +116,55 @@ public final class LogDamage {
   }
 
   /**
-   * Damages the last record of the newest segment that has one, as a power cut in the middle
-   * of its write would: chosen at random, either its bytes are zeroed from a random point to its
-   * end (at least one kept, at least one non-zero byte zeroed), or one random byte of it is
-   * changed.
-   *
-   * @throws IllegalStateException when the log has no record
+   * Leaves what a power cut during the write of the next record would leave: after the last
+   * record of the newest segment (at offset 0 if it has none), a frame with the next LSN and a
+   * correct checksum of its full contents, of which, chosen at random, only a prefix reached
+   * the disk (at least its non-zero type byte), or all of it with one byte changed. Nobody was
+   * told of that record (under {@code always} and {@code group} an append is acknowledged only
+   * after its fsync), so recovery must cut it and keep every record. A segment with less than
+   * two bytes left is not touched ({@link Tear#length()} 0).
    */
-  public static Tear tearLastRecord(Path dataDir, Random r) throws IOException {
+  public static Tear tearNextRecord(Path dataDir, Random r) throws IOException {
     List<Path> segments = segments(dataDir);
-    for (int i = segments.size() - 1; i >= 0; i--) {
-      List<Frame> frames = frames(segments.get(i));
-      if (!frames.isEmpty()) {
-        return tear(frames.get(frames.size() - 1), r);
-      }
+    if (segments.isEmpty()) {
+      throw new IllegalStateException("no segment in the log of " + dataDir);
     }
-    throw new IllegalStateException("no record in the log of " + dataDir + ": " + segments);
-  }
-
-  private static Tear tear(Frame f, Random r) throws IOException {
-    byte[] bytes = new byte[f.length()];
+    Path newest = segments.get(segments.size() - 1);
+    List<Frame> frames = frames(newest);
+    Frame last = frames.isEmpty() ? null : frames.get(frames.size() - 1);
+    long offset = last == null ? 0 : last.offset() + last.length();
+    long lsn = last == null ? Long.parseLong(newest.getFileName().toString().substring(0, 20))
+        : last.lsn() + 1;
+    long room = Files.size(newest) - offset;
+    if (room < 2) {
+      return new Tear(newest, offset, 0, lsn, "no room after the last record: nothing torn");
+    }
+    byte[] payload = new byte[r.nextInt(300)];
+    r.nextBytes(payload);
+    ByteBuffer frame = ByteBuffer.allocate(HEADER_BYTES + payload.length);
+    frame.put((byte) (1 + r.nextInt(254))).putInt(payload.length).putLong(lsn);
+    CRC32C crc = new CRC32C();
+    crc.update(frame.array(), 0, CRC_AT);
+    crc.update(payload);
+    byte[] bytes = frame.putInt((int) crc.getValue()).put(payload).array();
     String what;
-    try (FileChannel ch = FileChannel.open(f.file(), StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
-      readFully(ch, ByteBuffer.wrap(bytes), f.offset());
-      if (r.nextBoolean()) {
-        // Keep [0, keep); zero [keep, length). The type byte (never 0) is kept, and the LSN
-        // (>= 1) has a non-zero byte after it, so there is a non-zero byte to zero.
-        int lastNonZero = bytes.length - 1;
-        while (bytes[lastNonZero] == 0) {
-          lastNonZero--;
-        }
-        int keep = 1 + r.nextInt(lastNonZero);
-        writeFully(ch, ByteBuffer.allocate(bytes.length - keep), f.offset() + keep);
-        what = "zeroed " + (bytes.length - keep) + " of " + bytes.length + " bytes from +" + keep;
-      } else {
-        int at = r.nextInt(bytes.length);
-        byte now = (byte) (bytes[at] ^ (1 + r.nextInt(255)));
-        writeFully(ch, ByteBuffer.wrap(new byte[] {now}), f.offset() + at);
-        what = String.format("flipped byte +%d 0x%02x -> 0x%02x", at, bytes[at] & 0xff,
-            now & 0xff);
-      }
+    int written;
+    if (bytes.length <= room && r.nextBoolean()) {
+      written = bytes.length;
+      int at = 1 + r.nextInt(bytes.length - 1); // the type byte stays non-zero: it was written
+      byte was = bytes[at];
+      bytes[at] = (byte) (was ^ (1 + r.nextInt(255)));
+      what = String.format("all %d bytes written, byte +%d 0x%02x -> 0x%02x", written, at,
+          was & 0xff, bytes[at] & 0xff);
+    } else {
+      written = 1 + r.nextInt((int) Math.min(bytes.length - 1, room - 1));
+      what = "the first " + written + " of its " + bytes.length + " bytes written";
+    }
+    try (FileChannel ch = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+      writeFully(ch, ByteBuffer.wrap(bytes, 0, written), offset);
       ch.force(false);
     }
-    return new Tear(f.file(), f.offset(), f.length(), f.lsn(), what);
+    return new Tear(newest, offset, written, lsn, what);
   }
 
   /**

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link LogDamage} on real logs written by {@link WriteAheadLog}, reopened after the damage:
- * a torn last record is cut and the records before it kept, a flipped byte mid-log stops the
+ * a torn record after the last one is cut and every record kept, a flipped byte mid-log stops the
  * open naming the file and the record's start, and the restored byte makes the log whole again.
  */
 class LogDamageTest {
@@ -83,20 +83,29 @@ class LogDamageTest {
 
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
-  void a_torn_last_record_is_cut_and_the_records_before_it_kept(long seed) throws Exception {
+  void a_torn_next_record_is_cut_and_every_record_kept(long seed) throws Exception {
     Path data = tmp.resolve("data");
     SplittableRandom r = new SplittableRandom(seed);
     int n = r.nextInt(2, 60);
     List<byte[]> payloads = write(data, small(), n, r);
     List<LogDamage.Frame> before = LogDamage.records(data);
     assertThat(before).as("frames found").hasSize(n);
-    LogDamage.Tear tear = LogDamage.tearLastRecord(data, new Random(seed));
+    LogDamage.Tear tear = LogDamage.tearNextRecord(data, new Random(seed));
+    List<Path> segments = LogDamage.segments(data);
+    assertThat(tear.file()).isEqualTo(segments.get(segments.size() - 1));
+    assertThat(tear.lsn()).as("seed %d: %s", seed, tear).isEqualTo(n + 1);
     LogDamage.Frame last = before.get(n - 1);
-    assertThat(tear.lsn()).as("seed %d: %s", seed, tear).isEqualTo(n);
-    assertThat(tear.offset()).isEqualTo(last.offset());
-    assertThat(tear.file()).isEqualTo(last.file());
-    assertThat(LogDamage.records(data)).as("seed %d: %s", seed, tear).hasSize(n - 1);
-    WriteAheadLog.Recovery rec = reopen(data, small(), payloads.subList(0, n - 1));
+    if (last.file().equals(tear.file())) {
+      assertThat(tear.offset()).isEqualTo(last.offset() + last.length());
+    } else {
+      assertThat(tear.offset()).isZero();
+    }
+    assertThat(LogDamage.records(data)).as("seed %d: %s", seed, tear).isEqualTo(before);
+    WriteAheadLog.Recovery rec = reopen(data, small(), payloads);
+    if (tear.length() == 0) {
+      assertThat(rec.cutFile()).isNull();
+      return;
+    }
     assertThat(rec.cutFile()).as("seed %d: %s", seed, tear)
         .isEqualTo(tear.file().getFileName().toString());
     assertThat(rec.cutOffset()).as("seed %d: %s", seed, tear).isEqualTo(tear.offset());
@@ -127,19 +136,19 @@ class LogDamageTest {
   void default_segments_torn_then_corrupt_then_restored() throws Exception {
     Path data = tmp.resolve("data");
     List<byte[]> payloads = write(data, new WalOptions(), 20, new SplittableRandom(7));
-    LogDamage.Tear tear = LogDamage.tearLastRecord(data, new Random(7));
-    reopen(data, new WalOptions(), payloads.subList(0, 19));
+    LogDamage.Tear tear = LogDamage.tearNextRecord(data, new Random(7));
+    assertThat(reopen(data, new WalOptions(), payloads).cutOffset()).isEqualTo(tear.offset());
     LogDamage.Flip flip = LogDamage.flipMidLog(data, new Random(8));
     assertThatThrownBy(() -> WriteAheadLog.open(LogDamage.logDir(data), new WalOptions()))
         .isInstanceOf(WalCorruptionException.class)
         .hasMessageContaining(flip.file().getFileName() + " offset " + flip.offset());
     LogDamage.restore(flip);
-    assertThat(reopen(data, new WalOptions(), payloads.subList(0, 19)).cutFile()).isNull();
+    assertThat(reopen(data, new WalOptions(), payloads).cutFile()).isNull();
     assertThat(tear.file()).isEqualTo(flip.file());
   }
 
   @Test
-  void the_newest_non_empty_segment_is_torn_when_an_empty_one_follows() throws Exception {
+  void an_empty_newest_segment_is_torn_at_its_start() throws Exception {
     Path data = tmp.resolve("data");
     List<byte[]> payloads = write(data, small(), 30, new SplittableRandom(3));
     List<Path> segments = LogDamage.segments(data);
@@ -147,11 +156,13 @@ class LogDamageTest {
     // A crash right after the writer created (and zero-filled) the next segment.
     Path empty = LogDamage.logDir(data).resolve(String.format("%020d.wal", 31));
     Files.write(empty, new byte[4096]);
-    LogDamage.Tear tear = LogDamage.tearLastRecord(data, new Random(3));
-    assertThat(tear.file()).isEqualTo(segments.get(segments.size() - 1));
-    assertThat(tear.lsn()).isEqualTo(30);
-    reopen(data, small(), payloads.subList(0, 29));
-    assertThat(empty).as("the segment after the torn tail is deleted").doesNotExist();
+    LogDamage.Tear tear = LogDamage.tearNextRecord(data, new Random(3));
+    assertThat(tear.file()).isEqualTo(empty);
+    assertThat(tear.offset()).isZero();
+    assertThat(tear.lsn()).isEqualTo(31);
+    WriteAheadLog.Recovery rec = reopen(data, small(), payloads);
+    assertThat(rec.cutFile()).isEqualTo(empty.getFileName().toString());
+    assertThat(rec.cutOffset()).isZero();
   }
 
   @Test

@@ -4,12 +4,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,9 +26,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -146,19 +151,21 @@ public final class NodeProcess {
   private List<String> mainClassLaunch() {
     List<String> out = new ArrayList<>(mainJvmArgs);
     Path jar = runnableJar();
-    try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
-      java.util.jar.Attributes a = j.getManifest().getMainAttributes();
+    try (JarFile j = new JarFile(jar.toFile())) {
+      Attributes a = j.getManifest().getMainAttributes();
       for (String kind : List.of("Add-Opens", "Add-Exports")) {
         String packages = a.getValue(kind);
         for (String pkg : packages == null ? new String[0] : packages.trim().split("\\s+")) {
-          out.add("--" + kind.toLowerCase(java.util.Locale.ROOT) + "=" + pkg + "=ALL-UNNAMED");
+          out.add("--" + kind.toLowerCase(Locale.ROOT) + "=" + pkg + "=ALL-UNNAMED");
         }
       }
       Path classes = Path.of(mainClass.getProtectionDomain().getCodeSource().getLocation()
           .toURI());
+      // The node logs as the jar's own logback.xml says, not as the tests' logback-test.xml.
+      out.add("-Dlogback.configurationFile=logback.xml");
       out.add("-cp");
-      out.add(jar + java.io.File.pathSeparator + classes);
-    } catch (IOException | java.net.URISyntaxException e) {
+      out.add(jar + File.pathSeparator + classes);
+    } catch (IOException | URISyntaxException e) {
       throw new IllegalStateException("cannot launch " + mainClass.getName() + " beside " + jar,
           e);
     }

@@ -3,6 +3,7 @@ package io.keel.harness;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -28,7 +29,7 @@ public final class SkewedClock extends Clock {
     this.file = file;
     this.periodNanos = periodMs * 1_000_000;
     if (file != null) {
-      offsetMs = read(file);
+      offsetMs = read(file, 0);
       readAtNanos = System.nanoTime();
     }
   }
@@ -48,7 +49,7 @@ public final class SkewedClock extends Clock {
   public long millis() {
     if (file != null && System.nanoTime() - readAtNanos >= periodNanos) {
       readAtNanos = System.nanoTime();
-      offsetMs = read(file);
+      offsetMs = read(file, offsetMs);
     }
     return System.currentTimeMillis() + offsetMs;
   }
@@ -76,12 +77,13 @@ public final class SkewedClock extends Clock {
     return new SkewedClock(file, periodMs);
   }
 
-  private static long read(Path file) {
+  /** The offset in {@code file}: 0 when there is none, {@code before} when it is unreadable. */
+  private static long read(Path file, long before) {
     try {
       String text = Files.exists(file) ? Files.readString(file).trim() : "";
       return text.isEmpty() ? 0 : Long.parseLong(text);
     } catch (IOException | NumberFormatException e) {
-      return 0; // a half-written file: read again next period
+      return before; // caught mid-write: keep the offset, read again next period
     }
   }
 
@@ -89,7 +91,6 @@ public final class SkewedClock extends Clock {
   public static void write(Path file, long offsetMs) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(tmp, Long.toString(offsetMs));
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

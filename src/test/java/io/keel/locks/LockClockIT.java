@@ -14,9 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lease clock and its margin, on one node that leads every partition: a forward jump of the
- * leader's clock within {@code lockClockMarginMs} leaves a lease alone; a jump beyond lease plus
- * margin ends it at the next tick, and the old token is refused. Lease and margin are long
+ * The lease clock and its margin, on one node that leads every partition: the leader keeps a
+ * lease {@code lockClockMarginMs} past its end by the leader's clock (so a forward jump of up
+ * to the margin cannot end it before its holder's count); a jump beyond lease plus margin ends
+ * it at the next tick, and the old token is refused. Lease and margin are long
  * (60 s and 30 s), so that only the jumps, never the time the test takes, decide.
  */
 class LockClockIT {
@@ -35,11 +36,16 @@ class LockClockIT {
       Keel a = cluster.startWith(cluster.nextOptions("a").setPartitions(4)
           .setLockClockMarginMs(MARGIN_MS), clock);
       InJvmCluster.awaitActive(4, a);
-      FencedLock lock = a.locks().acquire("clock", new LockOptions().setLeaseMs(LEASE_MS))
-          .await(30, TimeUnit.SECONDS);
-      // The answer names the lease asked for; the leader keeps the margin on top.
+      FencedLock lock = a.locks().acquire("clock", new LockOptions().setLeaseMs(LEASE_MS)
+          .setRequestId("first")).await(30, TimeUnit.SECONDS);
+      // The answer names the lease asked for, and so does info: the leader keeps the margin
+      // on top for itself. A retry of the same request is told what is left of the lease.
       assertThat(lock.leaseMs()).isEqualTo(LEASE_MS);
-      assertThat(info(a, "clock").getLong("leaseLeftMs")).isGreaterThan(LEASE_MS);
+      assertThat(info(a, "clock").getLong("leaseLeftMs")).isBetween(1L, LEASE_MS);
+      FencedLock retried = a.locks().acquire("clock", new LockOptions().setLeaseMs(LEASE_MS)
+          .setRequestId("first")).await(30, TimeUnit.SECONDS);
+      assertThat(retried.token()).isEqualTo(lock.token());
+      assertThat(retried.leaseMs()).isBetween(1L, LEASE_MS);
 
       // Past the lease by the leader's clock, but within the margin: still held, through
       // many ticks (one every 100 ms).

@@ -24,7 +24,7 @@ final class Faults {
         .pollInterval(Duration.ofMillis(200)).until(() -> env.leaderOf(key), l -> l != null);
   }
 
-  private static String randomNode(NemesisEnv env) {
+  static String randomNode(NemesisEnv env) {
     return env.nodes.get(env.random.nextInt(env.nodes.size()));
   }
 

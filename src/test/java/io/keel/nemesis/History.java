@@ -68,9 +68,8 @@ final class History {
   /**
    * The first moment at or after {@code fromNanos} and before {@code untilNanos} when a fault
    * that may end membership touched {@code node} (a fault already on at {@code fromNanos}
-   * counts from then), or
-   * {@code Long.MAX_VALUE}: from then on the cluster may rightly have ended what the node held
-   * for its clients.
+   * counts from then), or {@code Long.MAX_VALUE}: from then on the cluster may rightly have
+   * ended what the node held for its clients.
    */
   synchronized long firstFaultOn(String node, long fromNanos, long untilNanos) {
     long first = Long.MAX_VALUE;

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -22,54 +23,63 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Short holds (2 ms between read and write) make many grants; {@link #longHolds} keeps each
  * hold near the whole lease, so that a lease the lock service ends early (its clock jumped)
- * ends inside a hold, where the overlap check sees it. With {@link #expectingOverlaps}, for a
- * clock fault beyond the promised margin, overlaps are reported in the summary, not as
- * violations; the fencing checks still must hold.
+ * ends inside a hold, where the overlap check sees it: each grant is renewed at once (the lease
+ * counts from the renewal's sending), and acquires do not wait in the queue but try again every
+ * 20 ms, so that the next holder's acquire is sent after the grant before it. With
+ * {@link #expectingOverlaps}, for a clock fault beyond the promised margin, overlaps are
+ * reported in the summary, not as violations, and a run without any is a violation (the fault
+ * did not bite); the fencing checks still must hold.
  */
 final class MutexWorkload implements Workload {
   static final String LOCK = "nemesis-mutex";
   private static final long LEASE_MS = 3_000;
   private static final long WAIT_MS = 2_000;
   private static final int RETRIES_MAX = 3;
+  private static final long POLL_MS = 20;
+  private static final Logger log = LoggerFactory.getLogger(MutexWorkload.class);
 
   private final int clientsPerNode;
   private final long holdMs;
   private final long waitMs;
+  private final boolean longHolds;
   private final boolean overlapsExpected;
   private int overlaps;
   private final ClientThreads threads = new ClientThreads();
   private final Fence fence = new Fence();
   private final List<Grant> grants = new ArrayList<>();
   private final List<Long> accepted = new ArrayList<>();
+  private final List<String> wrongLeases = new ArrayList<>();
   private long counter;
   private long refused;
 
   /** A grant as a client saw it, and the node it asked through. */
   private record Grant(String request, String node, long token, long invoked, long granted,
-      long released) {}
+      long renewed, long released) {}
 
   MutexWorkload(int clientsPerNode) {
-    this(clientsPerNode, 2, WAIT_MS, false);
+    this(clientsPerNode, false, false);
   }
 
-  private MutexWorkload(int clientsPerNode, long holdMs, long waitMs, boolean overlapsExpected) {
+  private MutexWorkload(int clientsPerNode, boolean longHolds, boolean overlapsExpected) {
     this.clientsPerNode = clientsPerNode;
-    this.holdMs = holdMs;
-    this.waitMs = waitMs;
+    this.longHolds = longHolds;
+    this.holdMs = longHolds ? LEASE_MS - 200 : 2;
+    this.waitMs = longHolds ? 0 : WAIT_MS;
     this.overlapsExpected = overlapsExpected;
   }
 
   /**
-   * Holds of 2.8 s on a 3 s lease, waits of 4 s: a lease that ends 0.2 s early overlaps the
-   * next holder with this one.
+   * Holds of 2.8 s on a 3 s lease counted from a renewal right after the grant, acquires tried
+   * every 20 ms without waiting: a lease that ends 0.2 s early overlaps the next holder with
+   * this one.
    */
   static MutexWorkload longHolds(int clientsPerNode) {
-    return new MutexWorkload(clientsPerNode, LEASE_MS - 200, LEASE_MS + 1_000, false);
+    return new MutexWorkload(clientsPerNode, true, false);
   }
 
-  /** The same workload, reporting overlaps in its summary instead of as violations. */
+  /** The same workload, reporting overlaps in its summary, and failing if there is none. */
   MutexWorkload expectingOverlaps() {
-    return new MutexWorkload(clientsPerNode, holdMs, waitMs, true);
+    return new MutexWorkload(clientsPerNode, longHolds, true);
   }
 
   @Override
@@ -125,11 +135,21 @@ final class MutexWorkload implements Workload {
       boolean definite = f == Failure.CONFLICT || f == Failure.BAD_REQUEST
           || (f == Failure.TIMEOUT && a.message().contains("nothing was granted"));
       env.history.operation(name(), node, start, definite ? Outcome.FAIL : Outcome.UNKNOWN);
+      if (longHolds && f == Failure.TIMEOUT) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MS)); // held: try again soon
+      }
       return definite;
     }
     long granted = System.nanoTime();
     env.history.operation(name(), node, start, Outcome.OK);
     long token = a.body().getLong("token");
+    // A first grant names the lease asked for; one answered to a retry, what is left of it.
+    long leaseMs = a.body().getLong("leaseMs", -1L);
+    if (leaseMs < 1 || leaseMs > LEASE_MS) {
+      lease("grant of token " + token + " named a lease of " + leaseMs + " ms; asked "
+          + LEASE_MS);
+    }
+    long renewed = longHolds ? renew(http, token) : -1;
     long read = read(token);
     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(holdMs)); // the hold's work
     if (read >= 0) {
@@ -145,9 +165,32 @@ final class MutexWorkload implements Workload {
       }
     }
     synchronized (this) {
-      grants.add(new Grant(request, node, token, firstSent, granted, released));
+      grants.add(new Grant(request, node, token, firstSent, granted, renewed, released));
     }
     return true;
+  }
+
+  /** Renews the lease of {@code token}: when that renewal was sent, or -1 if it failed. */
+  private long renew(NodeHttp http, long token) {
+    long sent = System.nanoTime();
+    try {
+      NodeHttp.Answer r = http.post("/v1/locks/" + LOCK + "/renew", new JsonObject()
+          .put("token", token).put("leaseMs", LEASE_MS));
+      if (!r.ok()) {
+        return -1;
+      }
+      if (r.body().getLong("leaseMs", -1L) != LEASE_MS) {
+        lease("renewal of token " + token + " named a lease of " + r.body().getLong("leaseMs")
+            + " ms; asked " + LEASE_MS);
+      }
+      return sent;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private synchronized void lease(String wrong) {
+    wrongLeases.add(wrong);
   }
 
   private synchronized long read(long token) {
@@ -178,16 +221,21 @@ final class MutexWorkload implements Workload {
     long lease = TimeUnit.MILLISECONDS.toNanos(LEASE_MS);
     for (Grant g : grants) {
       check.hold(new MutexCheck.Hold(g.request(), g.token(), g.invoked(), g.granted(), lease,
-          -1, g.released(), env.history.firstFaultOn(g.node(), g.invoked(), g.released())));
+          g.renewed(), g.released(),
+          env.history.firstFaultOn(g.node(), g.invoked(), g.released())));
     }
     accepted.forEach(check::accepted);
     List<String> out = new ArrayList<>(threads.crashes());
+    out.addAll(wrongLeases);
     out.addAll(check.fencing());
     List<String> overlapping = check.overlaps();
     overlaps = overlapping.size();
     if (overlapsExpected) {
-      overlapping.stream().limit(3).forEach(o -> LoggerFactory.getLogger(MutexWorkload.class)
-          .info("overlap (expected here): {}", o));
+      overlapping.stream().limit(3).forEach(o -> log.info("overlap (expected here): {}", o));
+      if (overlaps == 0) {
+        out.add("no two holds overlapped, where the fault should have made some: it did not"
+            + " bite");
+      }
     } else {
       out.addAll(overlapping);
     }

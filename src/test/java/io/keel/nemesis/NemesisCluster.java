@@ -7,6 +7,7 @@ import io.keel.harness.NetNemesis;
 import io.keel.harness.ProcessCluster;
 import io.keel.harness.SkewedClockMain;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,11 +24,18 @@ final class NemesisCluster implements AutoCloseable {
   final NemesisEnv env;
 
   NemesisCluster(Path logDir, long seed) {
+    this(logDir, seed, List.of());
+  }
+
+  /** The cluster, each node started with {@code nodeArgs} added to its command line. */
+  NemesisCluster(Path logDir, long seed, List<String> nodeArgs) {
     String missing = Iptables.unavailableReason();
     assertThat(missing).as("iptables, which the nemesis needs (apt-get install -y iptables)")
         .isNull();
-    cluster = ProcessCluster.onDistinctAddresses(logDir, NODES.size(), "--partitions",
-        Integer.toString(PARTITIONS));
+    List<String> args = new ArrayList<>(List.of("--partitions", Integer.toString(PARTITIONS)));
+    args.addAll(nodeArgs);
+    cluster = ProcessCluster.onDistinctAddresses(logDir, NODES.size(),
+        args.toArray(String[]::new));
     Iptables chain = null;
     try {
       chain = new Iptables();

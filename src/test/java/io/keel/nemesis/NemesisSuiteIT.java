@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keel.KeelOptions;
 import io.keel.harness.Iptables;
 import io.keel.harness.NodeProcess;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,14 +37,19 @@ class NemesisSuiteIT {
   @RegisterExtension
   final NodeProcess.Guard guard = new NodeProcess.Guard();
 
-  /** One nemesis and the workloads that run under it. */
-  private record Run(Fault fault, Supplier<List<Workload>> workloads) {}
+  /** One nemesis, the workloads that run under it, and the nodes' options (null: defaults). */
+  private record Run(Fault fault, Supplier<List<Workload>> workloads, JsonObject config) {
+    Run(Fault fault, Supplier<List<Workload>> workloads) {
+      this(fault, workloads, null);
+    }
+  }
 
   /**
    * Every nemesis with every workload; for the clock, the mutex with holds nearly as long as
-   * the lease, where a lease ended early shows. A jump within the margin must cost nothing; one
-   * beyond it is not promised against, and its run reports the overlapping holds it causes
-   * (the fencing checks still apply).
+   * the lease, where a lease ended early shows. A jump within the margin must cost nothing. The
+   * same jump on nodes without a margin, and one beyond the margin, are not promised against:
+   * their runs must show overlapping holds (or the clock nemesis would not bite), and the
+   * fencing checks still apply.
    */
   private static List<Run> runs() {
     Supplier<List<Workload>> all = () -> List.of(new MutexWorkload(2),
@@ -56,6 +62,9 @@ class NemesisSuiteIT {
     out.add(new Run(Faults.clockJump("clock-jump", MutexWorkload.LOCK, margin * 4 / 5),
         () -> List.of(MutexWorkload.longHolds(2), new RegisterWorkload(2, 5),
             new SetWorkload(1))));
+    out.add(new Run(Faults.clockJump("clock-jump-no-margin", MutexWorkload.LOCK,
+        margin * 4 / 5), () -> List.of(MutexWorkload.longHolds(2).expectingOverlaps()),
+        new JsonObject().put("lockClockMarginMs", 0)));
     out.add(new Run(Faults.clockJump("clock-jump-beyond-margin", MutexWorkload.LOCK,
         10 * margin), () -> List.of(MutexWorkload.longHolds(2).expectingOverlaps())));
     return out;
@@ -86,7 +95,14 @@ class NemesisSuiteIT {
         continue;
       }
       Run run = runs.get(i);
-      try (NemesisCluster c = new NemesisCluster(guard.logDir().resolve(f.name()), i + 1)) {
+      Path logDir = guard.logDir().resolve(f.name());
+      List<String> nodeArgs = new ArrayList<>();
+      if (run.config() != null) {
+        Path config = Files.createDirectories(logDir).resolve("keel.json");
+        Files.writeString(config, run.config().encodePrettily());
+        nodeArgs.addAll(List.of("--config", config.toString()));
+      }
+      try (NemesisCluster c = new NemesisCluster(logDir, i + 1, nodeArgs)) {
         NemesisRun.Report r = NemesisRun.run(f.name(), c.env, run.workloads().get(),
             List.of(f), fault, calm, each);
         reports.add(r);
