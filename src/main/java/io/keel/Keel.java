@@ -133,7 +133,12 @@ public final class Keel {
       resolved = resolveName(options);
       // Reads the event bus's TLS files, if any: a missing one fails here, by name.
       vertxConfig = vertxOptions(resolved);
-    } catch (RuntimeException e) {
+      if (resolved.getRole() == KeelOptions.Role.DATA) {
+        // A corrupt log stops the node here, before it joins: the others never count it as a
+        // member only to take its partitions back when its recovery refuses the log.
+        RecoveryVerticle.checkLog(resolved);
+      }
+    } catch (RuntimeException | IOException e) {
       return Future.failedFuture(e);
     }
     HazelcastClusterManager manager = clusterManager(resolved);

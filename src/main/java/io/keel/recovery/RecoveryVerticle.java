@@ -13,6 +13,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -76,6 +77,21 @@ public final class RecoveryVerticle extends VerticleBase {
     this.manager = manager;
     this.routing = routing;
     this.machines = Map.copyOf(machines);
+  }
+
+  /**
+   * Reads the write-ahead log of the data node with these options, changing nothing, and fails
+   * naming the segment's path and offset if the log is corrupt (a torn tail is not: the start
+   * cuts it). Blocks: call it before the node joins the cluster, so that a node that cannot
+   * start never counts as a member.
+   */
+  public static void checkLog(KeelOptions options) throws IOException {
+    Path logDir = DataDir.open(options.getDataDir()).path().resolve(LOG_DIR);
+    try {
+      WriteAheadLog.check(logDir, new WalOptions(options.getWal()));
+    } catch (WalCorruptionException e) {
+      throw e.in(logDir);
+    }
   }
 
   @Override

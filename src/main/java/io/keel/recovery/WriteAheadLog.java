@@ -182,7 +182,21 @@ public final class WriteAheadLog implements AutoCloseable {
     }
   }
 
-  private Recovery recover(Consumer<WalRecord> replay) throws IOException {
+  /**
+   * Reads the log in {@code dir} as {@link #open} would, changing nothing: throws
+   * {@link WalCorruptionException} if opening it would, and does nothing for a torn tail (the
+   * open cuts it) or a missing directory. A node checks its log with this before it joins the
+   * cluster, so that a corrupt log stops it before the others count it as a member.
+   */
+  public static void check(Path dir, WalOptions options) throws IOException {
+    if (Files.isDirectory(dir)) {
+      scan(dir, options, null);
+    }
+  }
+
+  /** Scans every segment of {@code dir} in LSN order, feeding {@code replay}; changes nothing. */
+  private static WalScan.Plan scan(Path dir, WalOptions options, Consumer<WalRecord> replay)
+      throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
       files = s.filter(p -> WalSegment.parseBase(p.getFileName().toString()) > 0).sorted().toList();
@@ -200,7 +214,11 @@ public final class WriteAheadLog implements AutoCloseable {
             WalSegment.readInto(ch, buf, size));
       }
     }
-    WalScan.Plan plan = scan.finish();
+    return scan.finish();
+  }
+
+  private Recovery recover(Consumer<WalRecord> replay) throws IOException {
+    WalScan.Plan plan = scan(dir, options, replay);
     snapshotLsn = plan.snapshotLsn();
     snapshotMarkLsn = plan.snapshotMarkLsn();
     for (String name : plan.deleted()) {

@@ -101,6 +101,10 @@ class LogDamageTest {
       assertThat(tear.offset()).isZero();
     }
     assertThat(LogDamage.records(data)).as("seed %d: %s", seed, tear).isEqualTo(before);
+    // The check before a node joins passes a torn tail and leaves it for the open to cut.
+    byte[] torn = Files.readAllBytes(tear.file());
+    WriteAheadLog.check(LogDamage.logDir(data), small());
+    assertThat(Files.readAllBytes(tear.file())).isEqualTo(torn);
     WriteAheadLog.Recovery rec = reopen(data, small(), payloads);
     if (tear.length() == 0) {
       assertThat(rec.cutFile()).isNull();
@@ -127,6 +131,9 @@ class LogDamageTest {
               assertThat(e.file()).isEqualTo(flip.file().getFileName().toString());
               assertThat(e.offset()).isEqualTo(flip.offset());
             });
+    assertThatThrownBy(() -> WriteAheadLog.check(LogDamage.logDir(data), small()))
+        .as("the check before joining").isInstanceOfSatisfying(WalCorruptionException.class,
+            e -> assertThat(e.offset()).isEqualTo(flip.offset()));
     LogDamage.restore(flip);
     WriteAheadLog.Recovery rec = reopen(data, small(), payloads);
     assertThat(rec.cutFile()).isNull();

@@ -15,12 +15,13 @@ import org.slf4j.LoggerFactory;
  * The disk nemeses: a node is killed ({@code kill -9}) and its write-ahead log damaged
  * ({@link LogDamage}) before it starts again. A torn last record must be cut, and the node must
  * start without it; a corrupt record before the tail must stop the node (exit code 2, one
- * {@code keel: } line naming the file and the record's offset) until the byte is restored.
+ * {@code keel: } line naming the file and the record's offset, and before it joins the
+ * cluster) until the byte is restored.
  * Either check failing fails the run with an {@link AssertionError}: that is a bug in recovery.
  */
 final class DiskFaults {
   private static final Logger log = LoggerFactory.getLogger(DiskFaults.class);
-  /** How long a node refusing its log may take to exit (it may have joined the cluster). */
+  /** How long a node refusing its log may take to exit. */
   private static final Duration REFUSAL_WAIT = Duration.ofSeconds(90);
   /** The exit code of a node whose log is corrupt (a configuration-class error). */
   private static final int EXIT_CORRUPT = 2;
@@ -104,6 +105,13 @@ final class DiskFaults {
             + " and stderr " + stderr + "; expected " + EXIT_CORRUPT + " and one line starting"
             + " 'keel: ' naming " + flip[0].file() + " and offset " + flip[0].offset()
             + "; log " + p.logFile());
+      }
+      // It checks its log before it joins: Hazelcast never listed it as a member.
+      List<String> joined = p.stdoutLines().stream().filter(l -> l.contains("Members {"))
+          .toList();
+      if (!joined.isEmpty()) {
+        throw new AssertionError("corrupt-log: " + node[0] + " joined the cluster before it"
+            + " refused its log: " + joined.get(0) + "; log " + p.logFile());
       }
       log.info("corrupt-log: {} refused its log (exit {}): {}", node[0], code, line);
       return List.of(node[0]);
