@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LogDamageTest {
   private static final int TYPE = 9;
-  private static final long SEEDS = 40;
+  private static final long SEEDS = 20;
 
   @TempDir
   Path tmp;
