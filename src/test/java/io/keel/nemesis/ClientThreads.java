@@ -3,24 +3,42 @@ package io.keel.nemesis;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 
 /**
- * The client threads of a workload: each runs its loop body until stopped; {@link #stop}
- * waits until every one has finished the operation in progress (each is bounded by the
- * request timeout).
+ * The client threads of a workload: each runs its loop body, one operation per call, until
+ * stopped; {@link #stop} waits until every one has finished the operation in progress (each is
+ * bounded by the request timeout).
  */
 final class ClientThreads {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final List<Throwable> crashes = new ArrayList<>();
 
-  /** Starts a thread named {@code name} that calls {@code body} until stopped. */
-  void start(String name, BooleanSupplier body) {
+  /** A client bound to one node: makes the loop body of client {@code name} on {@code node}. */
+  @FunctionalInterface
+  interface Client {
+    Runnable body(String node, String name, NodeHttp http);
+  }
+
+  /**
+   * Starts {@code perNode} clients bound to each node of {@code env}, named
+   * {@code <node>-<tag><i>}, their bodies made in node order.
+   */
+  void startPerNode(NemesisEnv env, int perNode, String tag, Client client) {
+    for (String node : env.nodes) {
+      for (int i = 0; i < perNode; i++) {
+        String name = node + "-" + tag + i;
+        start(name, client.body(node, name, env.http(node)));
+      }
+    }
+  }
+
+  /** Starts a thread named {@code name} that runs {@code body} until stopped. */
+  void start(String name, Runnable body) {
     Thread t = new Thread(() -> {
       try {
-        while (running.get() && body.getAsBoolean()) {
-          // one operation per call
+        while (running.get()) {
+          body.run();
         }
       } catch (Throwable e) {
         synchronized (crashes) {

@@ -89,29 +89,24 @@ final class MutexWorkload implements Workload {
 
   @Override
   public void start(NemesisEnv env) {
-    for (String node : env.nodes) {
-      for (int i = 0; i < clientsPerNode; i++) {
-        String client = node + "-m" + i;
-        NodeHttp http = env.http(node);
-        long[] seq = {0};
-        String[] retry = {null};
-        int[] tries = {0};
-        long[] firstSent = {0};
-        threads.start(client, () -> {
-          if (retry[0] == null) {
-            retry[0] = client + "-" + (++seq[0]);
-            tries[0] = 0;
-            firstSent[0] = System.nanoTime();
-          }
-          String request = retry[0];
-          tries[0]++;
-          if (once(env, http, node, client, request, firstSent[0]) || tries[0] >= RETRIES_MAX) {
-            retry[0] = null;
-          }
-          return true;
-        });
-      }
-    }
+    threads.startPerNode(env, clientsPerNode, "m", (node, client, http) -> {
+      long[] seq = {0};
+      String[] retry = {null};
+      int[] tries = {0};
+      long[] firstSent = {0};
+      return () -> {
+        if (retry[0] == null) {
+          retry[0] = client + "-" + (++seq[0]);
+          tries[0] = 0;
+          firstSent[0] = System.nanoTime();
+        }
+        String request = retry[0];
+        tries[0]++;
+        if (once(env, http, node, client, request, firstSent[0]) || tries[0] >= RETRIES_MAX) {
+          retry[0] = null;
+        }
+      };
+    });
   }
 
   /** One acquire attempt and, if granted, the fenced increment and the release; true if settled. */

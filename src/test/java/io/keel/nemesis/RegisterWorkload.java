@@ -43,19 +43,12 @@ final class RegisterWorkload implements Workload {
 
   @Override
   public void start(NemesisEnv env) {
-    for (String node : env.nodes) {
-      for (int i = 0; i < clientsPerNode; i++) {
-        String client = node + "-r" + i;
-        NodeHttp http = env.http(node);
-        Random random = new Random(env.random.nextLong());
-        Map<String, Long> seen = new HashMap<>();
-        int[] n = {0};
-        threads.start(client, () -> {
-          once(env, http, node, client, random, seen, n[0]++);
-          return true;
-        });
-      }
-    }
+    threads.startPerNode(env, clientsPerNode, "r", (node, client, http) -> {
+      Random random = new Random(env.random.nextLong());
+      Map<String, Long> seen = new HashMap<>();
+      int[] n = {0};
+      return () -> once(env, http, node, client, random, seen, n[0]++);
+    });
   }
 
   private void once(NemesisEnv env, NodeHttp http, String node, String client, Random random,

@@ -39,17 +39,10 @@ final class SetWorkload implements Workload {
 
   @Override
   public void start(NemesisEnv env) {
-    for (String node : env.nodes) {
-      for (int i = 0; i < clientsPerNode; i++) {
-        String client = node + "-s" + i;
-        NodeHttp http = env.http(node);
-        int[] n = {0};
-        threads.start(client, () -> {
-          add(env, http, node, client + "-" + (n[0]++));
-          return true;
-        });
-      }
-    }
+    threads.startPerNode(env, clientsPerNode, "s", (node, client, http) -> {
+      int[] n = {0};
+      return () -> add(env, http, node, client + "-" + (n[0]++));
+    });
   }
 
   /** Adds {@code element}: read, then compare-and-set, again on a conflict. */
