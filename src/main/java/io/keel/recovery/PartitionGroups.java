@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's replicas of the partitions' Raft groups: one MicroRaft node per partition it
  * holds, all persisted in the node's one write-ahead log, all talking through one
- * {@link BusTransport} per host context, all running on a few worker contexts (a group's store
- * waits for fsync, which an event loop must never do).
+ * {@link BusTransport} per host context, all running on a few event-loop contexts. No group
+ * waits for fsync: its messages wait instead ({@link DurableSends}), and so do its answers
+ * ({@link #propose}, {@link #query}: {@link WriteAheadLog#barrier()}), so one fsync serves
+ * every group of the node.
  *
  * <p>How groups come to exist. The node that bootstraps a cluster creates every partition's
  * group with itself as the only member. From then on, placement drives membership: the leader of
@@ -156,6 +158,7 @@ public final class PartitionGroups {
   private final List<Context> hosts;
   private final List<ContextExecutor> executors = new ArrayList<>();
   private final List<BusTransport> transports = new ArrayList<>();
+  private final List<DurableSends> durables = new ArrayList<>();
   private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
@@ -178,7 +181,7 @@ public final class PartitionGroups {
    * Groups of node {@code node}.
    *
    * @param context the context the driver and the event-bus handlers run on
-   * @param hosts worker contexts the Raft nodes run on (partition {@code p} on host
+   * @param hosts contexts the Raft nodes run on (partition {@code p} on host
    *     {@code p % hosts.size()})
    * @param reachable whether a node is a current member of the cluster
    * @param machines the state machines of every partition, by name (the same on every node)
@@ -208,7 +211,10 @@ public final class PartitionGroups {
       BusTransport transport = new BusTransport(host, node, codec, reachable);
       transport.observeSends(this::countCatchUp);
       transports.add(transport);
-      guards.add(new CampaignGuard(transport, g -> {
+      DurableSends durable = new DurableSends(transport, wal::barrier,
+          task -> host.runOnContext(v -> task.run()));
+      durables.add(durable);
+      guards.add(new CampaignGuard(durable, g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;
       }));
@@ -238,7 +244,8 @@ public final class PartitionGroups {
           }
         }
       }
-      return Future.all(created);
+      // A bootstrap is recorded as finished only once the groups it created are on disk.
+      return Future.all(created).compose(x -> durable());
     }).compose(v -> transports.get(0).listen(g -> {
       Replica r = replicas.get((Integer) g);
       return r == null ? null : r.raft;
@@ -273,7 +280,12 @@ public final class PartitionGroups {
       done.add(membersConsumer.unregister());
     }
     done.add(transports.get(0).close());
-    return Future.join(done).mapEmpty();
+    return Future.join(done).onComplete(ar -> {
+      for (int h = 0; h < hosts.size(); h++) {
+        DurableSends d = durables.get(h);
+        hosts.get(h).runOnContext(v -> d.close());
+      }
+    }).mapEmpty();
   }
 
   /**
@@ -323,11 +335,13 @@ public final class PartitionGroups {
       return Future.failedFuture(refuse(p, r));
     }
     long start = System.nanoTime();
+    // The barrier is taken where MicroRaft completes the future, after the entry was appended
+    // (see DurableSends: the leader may apply before its own copy is on disk).
     CompletableFuture<byte[]> result = r.raft.<byte[]>replicate(command)
-        .thenApply(ordered -> {
+        .thenCompose(ordered -> wal.barrier().thenApply(x -> {
           commitObserver.accept(System.nanoTime() - start);
           return ordered.getResult();
-        });
+        }));
     return Future.fromCompletionStage(result, context)
         .recover(e -> Future.failedFuture(explain(p, e)));
   }
@@ -345,7 +359,8 @@ public final class PartitionGroups {
     QueryPolicy policy = stale ? QueryPolicy.EVENTUAL_CONSISTENCY : QueryPolicy.LINEARIZABLE;
     CompletableFuture<byte[]> result = r.raft.<byte[]>query(
         new PartitionStateMachineAdapter.Query(query), policy, Optional.empty(),
-        Optional.empty()).thenApply(ordered -> ordered.getResult());
+        Optional.empty())
+        .thenCompose(ordered -> wal.barrier().thenApply(x -> ordered.getResult()));
     return Future.fromCompletionStage(result, context)
         .recover(e -> Future.failedFuture(explain(p, e)));
   }
@@ -423,6 +438,11 @@ public final class PartitionGroups {
     return Future.fromCompletionStage(r.raft.start(), context).map(x -> r);
   }
 
+  /** Completes once everything appended to the log so far is durable (on this context). */
+  private Future<Void> durable() {
+    return Future.fromCompletionStage(wal.barrier(), context).mapEmpty();
+  }
+
   private String nextIncarnation() {
     return incarnationBase + "." + incarnations.incrementAndGet();
   }
@@ -455,8 +475,9 @@ public final class PartitionGroups {
     for (Object id : initial) {
       endpoints.add(new NodeEndpoint((String) id));
     }
+    // The new replica's first state must be on disk before its id leaves this node.
     cleared.compose(v -> startReplica(p, NodeEndpoint.of(node, nextIncarnation()), endpoints,
-        null)).onComplete(ar -> {
+        null)).compose(created -> durable().map(created)).onComplete(ar -> {
           if (ar.succeeded()) {
             log.info("node {}: joining partition {} as {}", node, p, ar.result().self);
             msg.reply(new JsonObject().put("replica", ar.result().self.name()));
@@ -545,9 +566,17 @@ public final class PartitionGroups {
       Failure.UNAVAILABLE.fail(msg, "node " + node + " holds no replica of partition " + p);
       return;
     }
-    msg.reply(new JsonObject().put("partition", p).put("leads", r.leads())
+    JsonObject answer = new JsonObject().put("partition", p).put("leads", r.leads())
         .put("members", ids(r.raft.getCommittedMembers().getMembers()))
-        .put("effective", ids(r.raft.getEffectiveMembers().getMembers())));
+        .put("effective", ids(r.raft.getEffectiveMembers().getMembers()));
+    // A leader may know a commit before its own copy is on disk (DurableSends).
+    durable().onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(answer);
+      } else {
+        Failure.UNAVAILABLE.fail(msg, "node " + node + " cannot write its log");
+      }
+    });
   }
 
   /** Stops a replica that left its group and forgets it durably. */

@@ -15,9 +15,13 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * MicroRaft's {@code RaftStore} for one group over the node's shared write-ahead log: every call
- * becomes one {@link StoreRecord} of type {@link #RECORD_TYPE}. Calls that MicroRaft wants
- * durable at once ({@code persistAndFlush…}) and {@link #flush()} wait for the log's fsync;
- * the others only enqueue, so that the log's group commit serves many groups with one fsync.
+ * becomes one {@link StoreRecord} of type {@link #RECORD_TYPE}. No call waits for fsync, not
+ * even those MicroRaft wants durable at once ({@code persistAndFlush…}: a term, a vote, the
+ * replica's first state) or {@link #flush()}: the group's messages leave through
+ * {@link DurableSends}, and whatever else the node tells another process (answers to clients,
+ * a reply to an invitation) waits for {@link WriteAheadLog#barrier()}. So nothing that depends
+ * on an unsynced write is seen outside the node, a group's thread never blocks, and the log's
+ * group commit serves every group with one fsync.
  *
  * <p>Compaction. The store keeps the group's image as replay would rebuild it (a
  * {@link GroupImage} fed the same records, holding the entries MicroRaft holds anyway) and
@@ -27,8 +31,8 @@ import java.util.concurrent.ExecutionException;
  * pinning old segments. A fresh store starts with a {@code FORGET}, so that replay knows where
  * the group's records start even after older segments were deleted.
  *
- * <p>The waits block the calling thread: groups with this store must run on worker contexts,
- * never on an event loop. One instance per group, used by that group's executor only (the
+ * <p>Only {@link #forget()} blocks (run it off the event loop). One instance per group, used by
+ * that group's executor only (the
  * checkpoint included); {@link #neededFrom()} may be read from any thread.
  */
 public final class RaftLogStore implements RaftStore {
@@ -81,19 +85,16 @@ public final class RaftLogStore implements RaftStore {
   @Override
   public void persistAndFlushLocalEndpoint(RaftEndpointPersistentState state) throws IOException {
     append(Kind.ENDPOINT, state);
-    flush();
   }
 
   @Override
   public void persistAndFlushInitialGroupMembers(RaftGroupMembersView view) throws IOException {
     append(Kind.INITIAL_MEMBERS, view);
-    flush();
   }
 
   @Override
   public void persistAndFlushTerm(RaftTermPersistentState state) throws IOException {
     append(Kind.TERM, state);
-    flush();
   }
 
   @Override
@@ -127,7 +128,7 @@ public final class RaftLogStore implements RaftStore {
    */
   public void forget() throws IOException {
     append(Kind.FORGET, null);
-    flush();
+    awaitDurable();
     neededFrom = Long.MAX_VALUE;
   }
 
@@ -180,9 +181,20 @@ public final class RaftLogStore implements RaftStore {
     last = wal.append(RECORD_TYPE, r.encode(codec));
   }
 
-  /** Waits until every record this store appended is durable per the log's policy. */
+  /**
+   * Returns at once: what this store appended becomes durable with the log's next group
+   * commit, and whatever depends on it waits for {@link WriteAheadLog#barrier()} (see the class
+   * comment). A failed log still fails here, once its failure is known.
+   */
   @Override
   public void flush() throws IOException {
+    if (last.isCompletedExceptionally()) {
+      awaitDurable();
+    }
+  }
+
+  /** Waits until every record this store appended is durable per the log's policy. */
+  void awaitDurable() throws IOException {
     try {
       last.get();
     } catch (InterruptedException e) {

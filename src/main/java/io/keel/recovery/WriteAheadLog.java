@@ -94,6 +94,10 @@ public final class WriteAheadLog implements AutoCloseable {
   private final Recovery recovery;
   private final WalWriter writer;
   private volatile Observer observer = (nanos, records) -> { };
+  // Orders appends with lastAppend: appends complete in queue order, so the newest one's future
+  // completes only after every earlier one's.
+  private final Object appendOrder = new Object();
+  private volatile CompletableFuture<?> lastAppend = CompletableFuture.completedFuture(0L);
 
   /** Hears of every force of the log: for metrics. Called on the writer thread; be quick. */
   @FunctionalInterface
@@ -285,7 +289,21 @@ public final class WriteAheadLog implements AutoCloseable {
       throw new IllegalArgumentException("payload must be <= recordBytesMax ("
           + options.getRecordBytesMax() + ") bytes, was " + payload.length);
     }
-    return enqueue(WalOp.append(type, payload));
+    WalOp op = WalOp.append(type, payload);
+    synchronized (appendOrder) {
+      CompletableFuture<Long> f = enqueue(op);
+      lastAppend = f;
+      return f;
+    }
+  }
+
+  /**
+   * A future that completes once every record appended before this call is durable per the
+   * policy, and fails if any of them fails: what a sender waits for before it tells another
+   * node, or a client, anything that depends on those records.
+   */
+  public CompletableFuture<?> barrier() {
+    return lastAppend;
   }
 
   private <T> CompletableFuture<T> enqueue(WalOp op) {

@@ -73,12 +73,13 @@ final class SimClient {
       }
     });
     target.raft.<Object>replicate(command.encode()).whenComplete((ordered, error) -> {
-      if (command != pending) {
-        return; // an older request, already acknowledged
-      }
       if (error == null) {
-        onAck(target, command, ordered);
-      } else if (thisAttempt == attempt) {
+        target.afterDurable(() -> {
+          if (command == pending) { // else an older request, already acknowledged
+            onAck(target, command, ordered);
+          }
+        });
+      } else if (command == pending && thisAttempt == attempt) {
         onFailure(command, error);
       }
     });
@@ -109,17 +110,25 @@ final class SimClient {
     target.raft.<Object>query(query, QueryPolicy.LINEARIZABLE, Optional.empty(),
         Optional.empty()).whenComplete((ordered, error) -> {
           if (error == null) {
-            cluster.checker.read(key, SimCounterMachine.bytesLong((byte[]) ordered.getResult()),
-                ackedAtSend);
-          } else {
-            RaftEndpoint leader = RaftFailures.leader(error);
-            leaderHint = leader == null ? null : (String) leader.getId();
+            target.afterDurable(() -> onRead(key, ordered, ackedAtSend, thisAttempt));
+            return;
           }
+          RaftEndpoint leader = RaftFailures.leader(error);
+          leaderHint = leader == null ? null : (String) leader.getId();
           if (thisAttempt == attempt) {
             attempt++;
             cluster.queue.schedule(random.nextInt(20), this::next);
           }
         });
+  }
+
+  private void onRead(String key, Ordered<Object> ordered, int ackedAtSend, int thisAttempt) {
+    cluster.checker.read(key, SimCounterMachine.bytesLong((byte[]) ordered.getResult()),
+        ackedAtSend);
+    if (thisAttempt == attempt) {
+      attempt++;
+      cluster.queue.schedule(random.nextInt(20), this::next);
+    }
   }
 
   private void onAck(SimNode target, Command command, Ordered<Object> ordered) {

@@ -43,6 +43,12 @@ final class SimCluster {
         .build();
   }
 
+  /**
+   * The longest a disk takes to sync after a write (virtual ms): Keel's stores never wait for
+   * fsync, and the log's writer forces each batch soon after it arrives.
+   */
+  static final int SYNC_DELAY_MS_MAX = 2;
+
   final long seed;
   final SplittableRandom random;
   final TaskQueue queue = new TaskQueue();
@@ -93,7 +99,9 @@ final class SimCluster {
       members.add(new NodeEndpoint("n" + i));
     }
     for (int i = 1; i <= memberCount + spareCount; i++) {
-      nodes.put("n" + i, new SimNode("n" + i, members));
+      SimNode node = new SimNode("n" + i, members);
+      node.disk.syncLater(queue, random.split(), SYNC_DELAY_MS_MAX);
+      nodes.put("n" + i, node);
     }
   }
 
@@ -124,6 +132,7 @@ final class SimCluster {
   SimNode addNode(String name) {
     List<RaftEndpoint> initial = nodes.values().iterator().next().initialMembers;
     SimNode node = new SimNode(name, initial);
+    node.disk.syncLater(queue, random.split(), SYNC_DELAY_MS_MAX);
     node.disk.reconcileVoting = !rawVotingFlag;
     nodes.put(name, node);
     node.start(this, config, random.nextLong());
@@ -261,7 +270,8 @@ final class SimCluster {
   private void checkStep() {
     Map<String, RaftNode> live = new TreeMap<>();
     for (SimNode n : nodes.values()) {
-      if (n.isUp()) {
+      // A leader whose term is not on its disk yet has told no one (see SimNode.leadsDurably).
+      if (n.isUp() && (!n.isLeader() || n.leadsDurably())) {
         live.put(n.name, n.raft);
       }
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -23,6 +24,12 @@ import java.util.function.Consumer;
  * writes durable; a {@link #crash} keeps the durable state plus a prefix of the queued writes
  * (a disk may have written some of them before the power went), the last of which may be torn
  * and is then cut off, exactly as the write-ahead log's recovery cuts a torn tail.
+ *
+ * <p>Once {@link #syncLater} is called, the disk behaves as Keel's store does: no call waits
+ * ({@code flush()} and {@code persistAndFlush…} only write), a sync follows every write a random
+ * moment later, as the log's writer thread forces each batch, and {@link #barrier()} tells when
+ * the writes made so far are durable: what the node sends or answers waits for it
+ * ({@link DurableSends}, {@link DurableOrder}). A crash fails the pending barrier.
  *
  * <p>Survives node restarts: the simulation builds the restarted node from
  * {@link #restoredState()}.
@@ -64,6 +71,35 @@ final class SimDisk implements RaftStore {
   // As a Keel store must (see RestoredVoting); false shows MicroRaft 0.7's own behaviour.
   boolean reconcileVoting = true;
   private long writes;
+  // Set by syncLater: the queue the later syncs run on; null while flush() syncs at once.
+  private TaskQueue syncQueue;
+  private SplittableRandom syncRandom;
+  private int syncDelayMsMax;
+  private boolean syncScheduled;
+  // Bumped by every crash: a sync scheduled before it is void.
+  private long incarnation;
+  private CompletableFuture<Void> nextSync = new CompletableFuture<>();
+  private static final CompletableFuture<Void> SYNCED = CompletableFuture.completedFuture(null);
+
+  /** Makes this disk sync a random 0..{@code delayMsMax} ms after writes, on {@code queue}. */
+  void syncLater(TaskQueue queue, SplittableRandom random, int delayMsMax) {
+    syncQueue = queue;
+    syncRandom = random;
+    syncDelayMsMax = delayMsMax;
+  }
+
+  /**
+   * Completes once every write made so far is durable; fails if the node crashes first. A lying
+   * disk answers at once.
+   */
+  CompletableFuture<Void> barrier() {
+    return unsynced.isEmpty() || lyingFlush ? SYNCED : nextSync;
+  }
+
+  /** The durable term, 0 if none. */
+  int durableTerm() {
+    return durable.term == null ? 0 : durable.term.getTerm();
+  }
 
   /** Writes made durable so far, and flushes. For reports. */
   long writes() {
@@ -80,6 +116,16 @@ final class SimDisk implements RaftStore {
 
   private void write(Consumer<State> w) {
     unsynced.add(w);
+    if (syncQueue != null && !syncScheduled && !lyingFlush) {
+      syncScheduled = true;
+      long at = incarnation;
+      syncQueue.schedule(syncRandom.nextInt(syncDelayMsMax + 1), () -> {
+        if (at == incarnation) {
+          syncScheduled = false;
+          syncAll();
+        }
+      });
+    }
   }
 
   private void writeAndFlush(Consumer<State> w) {
@@ -158,7 +204,7 @@ final class SimDisk implements RaftStore {
   @Override
   public void flush() {
     flushes++;
-    if (lyingFlush) {
+    if (lyingFlush || syncQueue != null) {
       return;
     }
     syncAll();
@@ -175,6 +221,9 @@ final class SimDisk implements RaftStore {
     durable = next;
     writes += unsynced.size();
     unsynced.clear();
+    CompletableFuture<Void> done = nextSync;
+    nextSync = new CompletableFuture<>();
+    done.complete(null);
   }
 
   /**
@@ -184,6 +233,11 @@ final class SimDisk implements RaftStore {
    * @return the number of unsynced writes lost
    */
   int crash(SplittableRandom random, boolean keepUnsynced, boolean tear) {
+    incarnation++;
+    syncScheduled = false;
+    CompletableFuture<Void> pending = nextSync;
+    nextSync = new CompletableFuture<>();
+    pending.completeExceptionally(new IllegalStateException("the node crashed"));
     int kept = keepUnsynced ? random.nextInt(unsynced.size() + 1) : 0;
     if (tear && kept > 0) {
       kept--;

@@ -25,6 +25,10 @@ final class SimNode {
   RaftNode raft;
   PartitionStateMachineAdapter adapter;
   int incarnation;
+  // This incarnation's messages, and its reports to the checker and clients: each waits until
+  // what it depends on is on the disk, as a Keel node's do (DurableSends, the log's barrier).
+  private DurableSends sends;
+  private DurableOrder told;
 
   SimNode(String name, List<RaftEndpoint> initialMembers) {
     this.name = name;
@@ -43,7 +47,9 @@ final class SimNode {
     }
     incarnation++;
     executor = new VirtualExecutor(cluster.queue, e -> cluster.onRaftTaskError(name, e));
-    machine = new SimCounterMachine(cluster.checker.observer(name));
+    told = new DurableOrder(Runnable::run);
+    machine = new SimCounterMachine(afterDurable(cluster.checker.observer(name)));
+    sends = new DurableSends(cluster.network.transport(name), disk::barrier, Runnable::run);
     RestoredRaftState restored = disk.restoredState();
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
     if (this.adapter != null) {
@@ -52,8 +58,7 @@ final class SimNode {
     this.adapter = adapter;
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId("p0").setConfig(config)
         .setExecutor(executor).setTransport(cluster.guardCampaigns
-            ? new CampaignGuard(cluster.network.transport(name), g -> raft)
-            : cluster.network.transport(name))
+            ? new CampaignGuard(sends, g -> raft) : sends)
         .setStateMachine(adapter).setStore(disk)
         .setClock(new VirtualClock(cluster.queue)).setRandom(new Random(seed));
     if (restored == null) {
@@ -69,6 +74,29 @@ final class SimNode {
     if (cluster.deadLeaderRemedy) {
       checkDeadLeader(executor);
     }
+  }
+
+  /**
+   * Runs {@code action} once every write this node made so far is durable, in order with its
+   * other reports; never if it crashes first. A node's applications, acknowledgements and
+   * answers are what other processes learn of it: they wait, as on a Keel node.
+   */
+  void afterDurable(Runnable action) {
+    told.submit(disk.barrier(), action);
+  }
+
+  private SimCounterMachine.Observer afterDurable(SimCounterMachine.Observer inner) {
+    return new SimCounterMachine.Observer() {
+      @Override
+      public void applied(long index, byte[] command, byte[] result) {
+        afterDurable(() -> inner.applied(index, command, result));
+      }
+
+      @Override
+      public void installed(long index, byte[] snapshot) {
+        afterDurable(() -> inner.installed(index, snapshot));
+      }
+    };
   }
 
   /**
@@ -90,10 +118,20 @@ final class SimNode {
       throw new IllegalStateException(name + " is already down");
     }
     executor.close();
+    sends.close();
+    told.close();
     raft = null;
     machine = null;
     cluster.checker.crashed(name);
     return disk.crash(cluster.random, keepUnsynced, tear);
+  }
+
+  /**
+   * True if this node leads a term that is on its disk: a node that won an election and died
+   * before its term was durable never sent anything as leader, and may win that term again.
+   */
+  boolean leadsDurably() {
+    return isLeader() && disk.durableTerm() >= raft.getTerm().getTerm();
   }
 
   /** True if this node believes it is the leader of its current term. */

@@ -91,6 +91,25 @@ class WalLogTest {
   }
 
   @Test
+  void a_barrier_completes_only_once_every_earlier_append_is_forced() throws Exception {
+    try (WalHarness h = new WalHarness(dir, WalHarness.smallSegments())) {
+      assertThat(h.wal.barrier()).as("nothing appended yet").isDone();
+      List<CompletableFuture<Long>> appended = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        appended.add(h.wal.append(1, WalHarness.payload(i)));
+      }
+      long forcesAtBarrier = h.wal.barrier().thenApply(x -> h.forces.get()).get(10,
+          TimeUnit.SECONDS);
+      assertThat(appended).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+      assertThat(forcesAtBarrier).isPositive();
+      h.wal.close();
+      assertThat(h.wal.append(1, WalHarness.payload(51))).isCompletedExceptionally();
+      assertThat(h.wal.barrier()).as("what a closed log refuses fails the barrier")
+          .isCompletedExceptionally();
+    }
+  }
+
+  @Test
   void group_with_one_appender_forces_once_per_append() throws IOException {
     try (WalHarness h = new WalHarness(dir, WalHarness.smallSegments())) {
       h.append(10);
