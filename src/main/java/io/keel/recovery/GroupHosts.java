@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The worker contexts a data node's partition groups run on: their stores wait for fsync, which
- * no event loop may do. Deploy them before, and beside, the {@link RecoveryVerticle} that uses
+ * The event-loop contexts a data node's partition groups run on. Their stores never wait for
+ * fsync ({@link RaftLogStore}, {@link DurableSends}), so the groups can share the node's event
+ * loops: a worker thread per context only added thread hand-offs, the main CPU cost of a write
+ * on a small machine. Deploy them before, and beside, the {@link RecoveryVerticle} that uses
  * them, never as its children: Vert.x undeploys a verticle's children before stopping it, and
  * the groups must still run while they terminate. {@code Keel} undeploys in reverse order.
  */
@@ -21,11 +23,7 @@ public final class GroupHosts {
 
   private final List<Context> contexts = new CopyOnWriteArrayList<>();
 
-  /**
-   * Deploys the contexts, as {@link #COUNT} instances of one worker verticle on a worker pool of
-   * their own ({@code keel-raft}, one thread each): their blocking fsync waits never take the
-   * threads that {@code executeBlocking} elsewhere in the node needs.
-   */
+  /** Deploys the contexts, as {@link #COUNT} instances of one event-loop verticle. */
   public Future<String> deploy(Vertx vertx) {
     return vertx.deployVerticle(() -> new VerticleBase() {
       @Override
@@ -33,8 +31,7 @@ public final class GroupHosts {
         contexts.add(context);
         return Future.succeededFuture();
       }
-    }, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(COUNT)
-        .setWorkerPoolName("keel-raft").setWorkerPoolSize(COUNT));
+    }, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(COUNT));
   }
 
   /** The deployed contexts. */
