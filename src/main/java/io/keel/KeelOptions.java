@@ -61,6 +61,8 @@ public class KeelOptions {
   public static final int DEFAULT_ROUTE_ATTEMPTS_MAX = 12;
   public static final long DEFAULT_RECONCILE_INTERVAL_MS = 1_000;
   public static final long DEFAULT_LOCK_CLOCK_MARGIN_MS = 500;
+  /** Event-loop threads: 0 leaves Vert.x's default, twice the cores. */
+  public static final int DEFAULT_EVENT_LOOPS = 0;
   /** The shortest HTTP token accepted: 16 characters. */
   public static final int HTTP_TOKEN_CHARS_MIN = 16;
   /** The longest HTTP token accepted: 1024 characters. */
@@ -71,7 +73,7 @@ public class KeelOptions {
       "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
-      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "wal",
+      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "eventLoops", "wal",
       "map", "eventBusTls");
 
   private String name;
@@ -96,6 +98,7 @@ public class KeelOptions {
   private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
   private long lockClockMarginMs = DEFAULT_LOCK_CLOCK_MARGIN_MS;
+  private int eventLoops = DEFAULT_EVENT_LOOPS;
   private WalOptions wal = new WalOptions();
   private MapOptions map = new MapOptions();
   private EventBusTlsOptions eventBusTls = new EventBusTlsOptions();
@@ -144,6 +147,7 @@ public class KeelOptions {
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
     setLockClockMarginMs(r.longValue("lockClockMarginMs", DEFAULT_LOCK_CLOCK_MARGIN_MS));
+    setEventLoops(r.integer("eventLoops", DEFAULT_EVENT_LOOPS));
     // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
     setWal(new WalOptions(r.object("wal")));
@@ -173,7 +177,7 @@ public class KeelOptions {
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
         .put("reconcileIntervalMs", reconcileIntervalMs)
-        .put("lockClockMarginMs", lockClockMarginMs).put("wal", wal.toJson())
+        .put("lockClockMarginMs", lockClockMarginMs).put("eventLoops", eventLoops).put("wal", wal.toJson())
         .put("map", map.toJson()).put("eventBusTls", eventBusTls.toJson());
   }
 
@@ -471,6 +475,24 @@ public class KeelOptions {
           + lockClockMarginMs);
     }
     this.lockClockMarginMs = lockClockMarginMs;
+    return this;
+  }
+
+  /**
+   * The node's event-loop threads; 0 leaves Vert.x's default (twice the cores). Its partition
+   * groups, Raft transport and services all run on event loops, so fewer threads mean fewer
+   * hand-offs between them: with several nodes sharing a small machine, 1 is fastest.
+   */
+  public int getEventLoops() {
+    return eventLoops;
+  }
+
+  public KeelOptions setEventLoops(int eventLoops) {
+    if (eventLoops < 0 || eventLoops > 1024) {
+      throw new IllegalArgumentException("eventLoops must be 0..1024 (0: Vert.x's default),"
+          + " was " + eventLoops);
+    }
+    this.eventLoops = eventLoops;
     return this;
   }
 

@@ -77,6 +77,10 @@ class KeelOptionsTest {
         .hasMessageContaining("was 'bad name'");
     assertThatThrownBy(() -> new KeelOptions().setLoadFactor(Double.NaN))
         .hasMessageContaining("loadFactor must be 0.0..1.0");
+    assertThatThrownBy(() -> new KeelOptions().setEventLoops(-1))
+        .hasMessage("eventLoops must be 0..1024 (0: Vert.x's default), was -1");
+    assertThat(new KeelOptions(new JsonObject().put("eventLoops", 1)).getEventLoops())
+        .isEqualTo(1);
     assertThatThrownBy(() -> new KeelOptions().setLockClockMarginMs(-1))
         .hasMessage("lockClockMarginMs must be 0..60000, was -1");
     assertThatThrownBy(() -> new KeelOptions().setLockClockMarginMs(60_001))

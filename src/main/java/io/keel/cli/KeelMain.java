@@ -104,6 +104,11 @@ public final class KeelMain implements Callable<Integer> {
       "When a write-ahead log append is acknowledged relative to fsync (default: group).")
   String fsyncPolicy;
 
+  @Option(names = "--event-loops", paramLabel = "N", description = "Event-loop threads;"
+      + " 0 for Vert.x's default of twice the cores (default: 0). 1 is fastest when several"
+      + " nodes share a small machine.")
+  Integer eventLoops;
+
   private Clock leaseClock = Clock.systemUTC();
 
   /** Entry point of the jar. */
@@ -236,6 +241,7 @@ public final class KeelMain implements Callable<Integer> {
     putIfSet(json, "weight", weight);
     putIfSet(json, "partitions", partitions);
     putIfSet(json, "replicas", replicas);
+    putIfSet(json, "eventLoops", eventLoops);
     if (fsyncPolicy != null) {
       json.put("wal", json.getJsonObject("wal", new JsonObject()).copy()
           .put("fsyncPolicy", fsyncPolicy));

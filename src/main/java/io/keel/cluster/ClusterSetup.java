@@ -108,7 +108,9 @@ public final class ClusterSetup {
           .setTrustOptions(new PemTrustOptions().addCertPath(tls.getTrustPath()))
           .setClientAuth(ClientAuth.REQUIRED);
     }
-    return new VertxOptions().setEventBusOptions(bus);
+    VertxOptions vertx = new VertxOptions().setEventBusOptions(bus);
+    return options.getEventLoops() == 0 ? vertx
+        : vertx.setEventLoopPoolSize(options.getEventLoops());
   }
 
   /**

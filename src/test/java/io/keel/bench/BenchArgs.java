@@ -127,6 +127,16 @@ final class BenchArgs {
         integer(contextsName, 2), longValue("settle-s", settleS), longValue("seed", 1));
   }
 
+  /**
+   * {@code event-loops} (1): the node JVMs' {@code --event-loops}. Three nodes and the client
+   * share this machine's cores, where one event loop per node does the most work.
+   */
+  String[] eventLoopArgs() {
+    int n = integer("event-loops", 1);
+    require(n >= 0, "event-loops must be >= 0 (0: Vert.x's default)");
+    return new String[] {"--event-loops", Integer.toString(n)};
+  }
+
   /** Throws when an argument was given that no getter asked for. */
   void requireAllUsed() {
     Set<String> unknown = new TreeSet<>(values.keySet());

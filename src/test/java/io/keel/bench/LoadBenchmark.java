@@ -74,12 +74,14 @@ public final class LoadBenchmark {
   private static final String ADD = "`keel.counter.add` (replicated)";
 
   private final BenchArgs.Common common;
+  private final String[] eventLoops;
   private final AtomicLong requestIds = new AtomicLong();
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
   private long[] nodePids = new long[0];
 
   private LoadBenchmark(BenchArgs args) {
     common = args.common(10, "client-contexts", 180);
+    eventLoops = args.eventLoopArgs();
     args.requireAllUsed();
   }
 
@@ -94,14 +96,15 @@ public final class LoadBenchmark {
     Path logDir = NodeProcess.freshLogDir("LoadBenchmark");
     System.out.printf(Locale.ROOT, "# Load benchmark: 3 node JVMs + this client JVM, %d"
         + " partitions, %,d keys, in flight %s, %d s measured after %d s warm-up, %d run(s);"
-        + " %d cores, load average %.1f at start; child JVM args '%s'; node logs %s%n%n",
+        + " %d cores, load average %.1f at start; child JVM args '%s'; node args %s;"
+        + " node logs %s%n%n",
         common.partitions(), common.keys(), Arrays.toString(common.inFlights()),
         common.seconds(), common.warmupS(), common.runs(),
         Runtime.getRuntime().availableProcessors(), ClosedLoops.loadAverage(),
-        System.getProperty("keel.child.jvm.args", ""), logDir);
+        System.getProperty("keel.child.jvm.args", ""), String.join(" ", eventLoops), logDir);
     long t0 = System.nanoTime();
     try (ProcessCluster cluster = new ProcessCluster(logDir, NODES.size(), "--partitions",
-        Integer.toString(common.partitions()))) {
+        Integer.toString(common.partitions()), eventLoops[0], eventLoops[1])) {
       cluster.startAll(NODES.toArray(new String[0]));
       System.out.printf(Locale.ROOT, "nodes ready in %,d ms%n", ClosedLoops.ms(t0));
       cluster.awaitAgreement(NODES, Duration.ofSeconds(common.settleS()));

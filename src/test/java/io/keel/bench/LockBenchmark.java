@@ -81,6 +81,7 @@ public final class LockBenchmark {
   private final int jitWarmupS;
   private final int runs;
   private final int contexts;
+  private final String[] eventLoops;
   private final long leaseMs;
   private final long settleS;
   private final boolean failover;
@@ -102,6 +103,7 @@ public final class LockBenchmark {
     jitWarmupS = args.integer("jit-warmup-s", 5);
     runs = args.integer("runs", 3);
     contexts = args.integer("contexts", 2);
+    eventLoops = args.eventLoopArgs();
     leaseMs = args.longValue("lease-ms", 2000);
     settleS = args.longValue("settle-s", 300);
     cases = args.words("cases", "a,b,c,d,e,f,ref");
@@ -123,11 +125,11 @@ public final class LockBenchmark {
     Path logDir = NodeProcess.freshLogDir("LockBenchmark");
     System.out.printf(Locale.ROOT, "# Lock benchmark: 3 node JVMs + this JVM (3 client nodes),"
         + " %d s measured after %d s warm-up per case, %d run(s); %d cores, load average %.1f"
-        + " at start; child JVM args '%s'; logs %s%n%n", seconds, warmupS, runs,
+        + " at start; child JVM args '%s'; node args %s; logs %s%n%n", seconds, warmupS, runs,
         Runtime.getRuntime().availableProcessors(), ClosedLoops.loadAverage(),
-        System.getProperty("keel.child.jvm.args"), logDir);
+        System.getProperty("keel.child.jvm.args"), String.join(" ", eventLoops), logDir);
     long t0 = System.nanoTime();
-    try (ProcessCluster cluster = new ProcessCluster(logDir, NODES.size())) {
+    try (ProcessCluster cluster = new ProcessCluster(logDir, NODES.size(), eventLoops)) {
       cluster.startAll(NODES.toArray(new String[0]));
       cluster.awaitAgreement(NODES, Duration.ofSeconds(settleS));
       Settled.await(cluster, NODES, settleS, false);

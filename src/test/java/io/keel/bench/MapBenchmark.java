@@ -74,6 +74,7 @@ public final class MapBenchmark {
   private static final String IMAP = "imap";
 
   final BenchArgs.Common common;
+  private final String[] eventLoops;
   final Set<String> parts;
   final long[] growth;
   final int loadInFlight;
@@ -88,6 +89,7 @@ public final class MapBenchmark {
 
   private MapBenchmark(BenchArgs args) {
     common = args.common(5, "contexts", 300);
+    eventLoops = args.eventLoopArgs();
     parts = args.words("parts", "compare,growth,join,injvm");
     growth = args.longs("growth", "10000,100000");
     loadInFlight = args.integer("load-in-flight", 128);
@@ -114,14 +116,16 @@ public final class MapBenchmark {
     System.out.printf(Locale.ROOT, "# Map benchmark: 3 node JVMs + this JVM; P = %d,"
         + " %,d keys, 100 B values, in flight %s, %d s measured after %d s warm-up, %d run(s);"
         + " parts %s, growth %s; %d cores, load average %.1f at start; child JVM args '%s';"
-        + " node logs %s%n%n", common.partitions(), common.keys(),
+        + " node args %s; node logs %s%n%n", common.partitions(), common.keys(),
         Arrays.toString(common.inFlights()), common.seconds(), common.warmupS(), common.runs(),
         parts, Arrays.toString(growth), Runtime.getRuntime().availableProcessors(),
-        ClosedLoops.loadAverage(), System.getProperty("keel.child.jvm.args"), logDir);
+        ClosedLoops.loadAverage(), System.getProperty("keel.child.jvm.args"),
+        String.join(" ", eventLoops), logDir);
     long t0 = System.nanoTime();
     if (parts.contains("compare") || parts.contains("growth") || parts.contains("join")) {
       try (ProcessCluster cluster = new ProcessCluster(logDir, NODES.size() + 1,
-          "--partitions", Integer.toString(common.partitions()))) {
+          "--partitions", Integer.toString(common.partitions()), eventLoops[0],
+          eventLoops[1])) {
         cluster.startAll(NODES.toArray(new String[0]));
         cluster.awaitAgreement(NODES, Duration.ofSeconds(common.settleS()));
         Settled.await(cluster, NODES, common.settleS(), false);

@@ -36,6 +36,14 @@ class ClusterSetupTest {
   }
 
   @Test
+  void event_loops_are_vertx_default_unless_set() {
+    assertThat(ClusterSetup.vertxOptions(new KeelOptions(), "n1").getEventLoopPoolSize())
+        .isEqualTo(new VertxOptions().getEventLoopPoolSize());
+    assertThat(ClusterSetup.vertxOptions(new KeelOptions().setEventLoops(1), "n1")
+        .getEventLoopPoolSize()).isEqualTo(1);
+  }
+
+  @Test
   void event_bus_connections_leave_from_a_specific_cluster_host() {
     VertxOptions vertx = ClusterSetup.vertxOptions(
         new KeelOptions().setClusterHost("127.0.0.11"), "n1");
