@@ -8,8 +8,6 @@ import io.microraft.RaftNode;
 import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.microraft.statemachine.StateMachine;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -66,8 +64,8 @@ public final class ReplicationBenchmark {
     }
   }
 
-  /** A verticle whose only use is its worker context, where the group's store may block. */
-  static final class WorkerHome extends VerticleBase {
+  /** A verticle whose only use is its event-loop context, where the group runs. */
+  static final class GroupHome extends VerticleBase {
     Context home() {
       return context;
     }
@@ -87,20 +85,21 @@ public final class ReplicationBenchmark {
       List<RaftNode> group = new ArrayList<>();
       List<WriteAheadLog> logs = new ArrayList<>();
       for (Keel k : nodes) {
-        WorkerHome home = new WorkerHome();
-        k.vertx().deployVerticle(home, new DeploymentOptions()
-            .setThreadingModel(ThreadingModel.WORKER)).await(10, TimeUnit.SECONDS);
+        GroupHome home = new GroupHome();
+        k.vertx().deployVerticle(home).await(10, TimeUnit.SECONDS);
         Path dir = Files.createTempDirectory("keel-bench-wal-");
         WriteAheadLog wal = WriteAheadLog.open(dir, new WalOptions());
         logs.add(wal);
         RaftCodec codec = RaftCodec.forKeel(new DefaultRaftModelFactory());
-        // The store blocks on fsync: the group runs on a worker context, as it will in a node.
+        // As in a node: the store never waits, the messages wait for the log's barrier.
         Context ctx = home.home();
         BusTransport transport = new BusTransport(ctx, k.nodeName(), codec, n -> true);
+        DurableSends sends = new DurableSends(transport, wal::barrier,
+            task -> ctx.runOnContext(v -> task.run()));
         RaftNode node = RaftNode.newBuilder().setGroupId(0)
             .setLocalEndpoint(new NodeEndpoint(k.nodeName())).setInitialGroupMembers(members)
             .setConfig(CONFIG).setExecutor(new ContextExecutor(ctx))
-            .setTransport(transport).setStateMachine(new Count())
+            .setTransport(sends).setStateMachine(new Count())
             .setStore(RaftLogStore.fresh(wal, codec, 0)).build();
         transport.listen(id -> node).await(10, TimeUnit.SECONDS);
         group.add(node);
@@ -114,7 +113,10 @@ public final class ReplicationBenchmark {
       byte[] payload = new byte[PAYLOAD_BYTES];
       JsonObject echo = new JsonObject().put("p", payload);
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(10_000);
-      Supplier<CompletableFuture<?>> write = () -> leader.replicate(payload);
+      WriteAheadLog leaderLog = logs.get(group.indexOf(leader));
+      // Acknowledged as a node acknowledges: once the leader's own copy is durable too.
+      Supplier<CompletableFuture<?>> write = () -> leader.replicate(payload)
+          .thenCompose(r -> leaderLog.barrier());
       Supplier<CompletableFuture<?>> ping = () -> leaderKeel.vertx().eventBus()
           .request("bench.echo", echo, delivery).toCompletionStage().toCompletableFuture();
 
