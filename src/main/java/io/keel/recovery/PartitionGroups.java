@@ -3,6 +3,7 @@ package io.keel.recovery;
 import io.keel.bus.Failure;
 import io.keel.routing.PartitionTable;
 import io.microraft.MembershipChangeMode;
+import io.microraft.Ordered;
 import io.microraft.QueryPolicy;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
@@ -18,6 +19,7 @@ import io.microraft.report.RaftNodeReport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -159,6 +161,7 @@ public final class PartitionGroups {
   private final List<ContextExecutor> executors = new ArrayList<>();
   private final List<BusTransport> transports = new ArrayList<>();
   private final List<DurableSends> durables = new ArrayList<>();
+  private final List<DurableOrder> answers = new ArrayList<>();
   private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
@@ -214,6 +217,7 @@ public final class PartitionGroups {
       DurableSends durable = new DurableSends(transport, wal::barrier,
           task -> host.runOnContext(v -> task.run()));
       durables.add(durable);
+      answers.add(new DurableOrder(task -> host.runOnContext(v -> task.run())));
       guards.add(new CampaignGuard(durable, g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;
@@ -335,15 +339,8 @@ public final class PartitionGroups {
       return Future.failedFuture(refuse(p, r));
     }
     long start = System.nanoTime();
-    // The barrier is taken where MicroRaft completes the future, after the entry was appended
-    // (see DurableSends: the leader may apply before its own copy is on disk).
-    CompletableFuture<byte[]> result = r.raft.<byte[]>replicate(command)
-        .thenCompose(ordered -> wal.barrier().thenApply(x -> {
-          commitObserver.accept(System.nanoTime() - start);
-          return ordered.getResult();
-        }));
-    return Future.fromCompletionStage(result, context)
-        .recover(e -> Future.failedFuture(explain(p, e)));
+    return answer(r, r.raft.<byte[]>replicate(command), () ->
+        commitObserver.accept(System.nanoTime() - start));
   }
 
   /**
@@ -357,12 +354,40 @@ public final class PartitionGroups {
       return Future.failedFuture(refuse(p, r));
     }
     QueryPolicy policy = stale ? QueryPolicy.EVENTUAL_CONSISTENCY : QueryPolicy.LINEARIZABLE;
-    CompletableFuture<byte[]> result = r.raft.<byte[]>query(
-        new PartitionStateMachineAdapter.Query(query), policy, Optional.empty(),
-        Optional.empty())
-        .thenCompose(ordered -> wal.barrier().thenApply(x -> ordered.getResult()));
-    return Future.fromCompletionStage(result, context)
-        .recover(e -> Future.failedFuture(explain(p, e)));
+    return answer(r, r.raft.<byte[]>query(new PartitionStateMachineAdapter.Query(query), policy,
+        Optional.empty(), Optional.empty()), () -> { });
+  }
+
+  /**
+   * The result of {@code raft}'s operation, once everything the node appended before MicroRaft
+   * completed it is durable: the leader may apply an entry before its own copy is on disk
+   * ({@link DurableSends}). Results leave in the order MicroRaft completed them (callers such
+   * as the lock service rely on apply order), on the driver's context.
+   */
+  private Future<byte[]> answer(Replica r, CompletableFuture<Ordered<byte[]>> raft,
+      Runnable onDurable) {
+    Promise<byte[]> result = Promise.promise();
+    raft.whenComplete((ordered, e) -> {
+      if (e != null) {
+        context.runOnContext(v -> result.fail(explain(r.partition, e)));
+        return;
+      }
+      Runnable after = () -> answers.get(hostOf(r.partition)).submit(wal.barrier(), () -> {
+        onDurable.run();
+        context.runOnContext(v -> result.complete(ordered.getResult()));
+      });
+      // MicroRaft completes futures on its executor, the replica's host; the order lives there.
+      if (Vertx.currentContext() == r.host) {
+        after.run();
+      } else {
+        r.host.runOnContext(v -> after.run());
+      }
+    });
+    return result.future();
+  }
+
+  private int hostOf(int partition) {
+    return Math.floorMod(partition, hosts.size());
   }
 
   /** The {@code partitions} array of {@code /status}: one object per local replica. */
@@ -419,7 +444,7 @@ public final class PartitionGroups {
 
   private Future<Replica> startReplica(int p, NodeEndpoint self, List<RaftEndpoint> initial,
       Restored restored) {
-    int h = Math.floorMod(p, hosts.size());
+    int h = hostOf(p);
     RaftLogStore store = restored == null ? RaftLogStore.fresh(wal, codec, p)
         : RaftLogStore.restored(wal, codec, restored.image(), restored.neededFrom());
     MachineSet machine = new MachineSet(machines);
