@@ -486,14 +486,13 @@ public final class PartitionGroups {
       return;
     }
     Replica r = replicas.get(p);
-    if (r != null && !r.retiring) {
-      boolean member = members.contains(r.self.name());
-      boolean neverAdded = !r.raft.getCommittedMembers().getMembers().contains(r.self)
-          && !RaftNodeStatus.isTerminal(r.raft.getStatus());
-      if (member || neverAdded) {
-        msg.reply(new JsonObject().put("replica", r.self.name()));
-        return;
-      }
+    // Only a replica the group has now is offered again. One it does not have may have been
+    // added and removed already (a replica judged stuck before it heard anything): added again
+    // under the same id, it would replay its own removal and stop, and a group that counted
+    // it as a voter would be left without a majority for good.
+    if (r != null && !r.retiring && members.contains(r.self.name())) {
+      msg.reply(new JsonObject().put("replica", r.self.name()));
+      return;
     }
     Future<Void> cleared = r == null ? Future.succeededFuture() : retire(r);
     List<RaftEndpoint> endpoints = new ArrayList<>();
