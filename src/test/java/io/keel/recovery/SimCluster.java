@@ -47,7 +47,7 @@ final class SimCluster {
    * The longest a disk takes to sync after a write (virtual ms): Keel's stores never wait for
    * fsync, and the log's writer forces each batch soon after it arrives.
    */
-  static final int SYNC_DELAY_MS_MAX = 2;
+  static final int SYNC_DELAY_MS_MAX = 10;
 
   final long seed;
   final SplittableRandom random;
@@ -67,6 +67,8 @@ final class SimCluster {
   boolean rawVotingFlag;
   // Whether nodes send through a CampaignGuard, as Keel's do (off only to replay old seeds).
   boolean guardCampaigns = true;
+  // Whether nodes hold what they tell others until their disk has synced (as Keel does).
+  boolean holdUntilDurable = true;
   // Whether nodes run Keel's DeadLeader remedy once a second (off to show MicroRaft's defect).
   boolean deadLeaderRemedy = true;
   // Whether a replica that applied its own removal stops applying (SelfRemoval), as on a node.

@@ -76,6 +76,8 @@ final class SimDisk implements RaftStore {
   private SplittableRandom syncRandom;
   private int syncDelayMsMax;
   private boolean syncScheduled;
+  // While true, due syncs wait: a directed test holds writes unsynced as long as it needs.
+  boolean syncsStalled;
   // Bumped by every crash: a sync scheduled before it is void.
   private long incarnation;
   private CompletableFuture<Void> nextSync = new CompletableFuture<>();
@@ -119,13 +121,20 @@ final class SimDisk implements RaftStore {
     if (syncQueue != null && !syncScheduled && !lyingFlush) {
       syncScheduled = true;
       long at = incarnation;
-      syncQueue.schedule(syncRandom.nextInt(syncDelayMsMax + 1), () -> {
-        if (at == incarnation) {
-          syncScheduled = false;
-          syncAll();
-        }
-      });
+      syncQueue.schedule(syncRandom.nextInt(syncDelayMsMax + 1), () -> syncDue(at));
     }
+  }
+
+  private void syncDue(long at) {
+    if (at != incarnation) {
+      return;
+    }
+    if (syncsStalled) {
+      syncQueue.schedule(1, () -> syncDue(at));
+      return;
+    }
+    syncScheduled = false;
+    syncAll();
   }
 
   private void writeAndFlush(Consumer<State> w) {

@@ -6,7 +6,9 @@ import io.microraft.RaftNode;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One simulated process: its disk outlives it; its executor, state machine and Raft node are
@@ -29,6 +31,7 @@ final class SimNode {
   // what it depends on is on the disk, as a Keel node's do (DurableSends, the log's barrier).
   private DurableSends sends;
   private DurableOrder told;
+  private boolean holding;
 
   SimNode(String name, List<RaftEndpoint> initialMembers) {
     this.name = name;
@@ -48,8 +51,11 @@ final class SimNode {
     incarnation++;
     executor = new VirtualExecutor(cluster.queue, e -> cluster.onRaftTaskError(name, e));
     told = new DurableOrder(Runnable::run);
+    holding = cluster.holdUntilDurable;
     machine = new SimCounterMachine(afterDurable(cluster.checker.observer(name)));
-    sends = new DurableSends(cluster.network.transport(name), disk::barrier, Runnable::run);
+    Supplier<CompletableFuture<?>> barrier = holding ? disk::barrier
+        : () -> CompletableFuture.completedFuture(null);
+    sends = new DurableSends(cluster.network.transport(name), barrier, Runnable::run);
     RestoredRaftState restored = disk.restoredState();
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
     if (this.adapter != null) {
@@ -82,7 +88,7 @@ final class SimNode {
    * answers are what other processes learn of it: they wait, as on a Keel node.
    */
   void afterDurable(Runnable action) {
-    told.submit(disk.barrier(), action);
+    told.submit(holding ? disk.barrier() : CompletableFuture.completedFuture(null), action);
   }
 
   private SimCounterMachine.Observer afterDurable(SimCounterMachine.Observer inner) {

@@ -1,6 +1,7 @@
 package io.keel.recovery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keel.bus.Failure;
 import io.keel.recovery.SimCounterMachine.Command;
@@ -12,8 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Directed scenarios on the simulated cluster, each ending with the same end-state checks as
@@ -123,6 +127,55 @@ class SimRaftDirectedTest {
     cluster.settleAndCheck();
     assertThat(cluster.node(leader.name).machine.stateBytes())
         .isEqualTo(cluster.leader().machine.stateBytes());
+  }
+
+  /**
+   * What {@link DurableSends} and the barrier prevent. The third node is cut off, so a write
+   * commits on the leader and one follower; their disks do not sync; both crash. Holding, the
+   * write was never acknowledged, and the end checks pass. Telling at once (a store that skips
+   * fsync without holding), it was acknowledged and is lost, which the end checks catch.
+   */
+  @ParameterizedTest(name = "hold until durable: {0}")
+  @ValueSource(booleans = {true, false})
+  void a_write_told_before_its_sync_is_lost_when_its_two_copies_crash(boolean hold) {
+    SimCluster cluster = new SimCluster(SEED, 3);
+    cluster.holdUntilDurable = hold;
+    cluster.start();
+    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
+    cluster.runForMs(1_000);
+    SimNode leader = cluster.leader();
+    SimNode follower = cluster.nodes().stream().filter(n -> n != leader).findFirst().get();
+    SimNode third = cluster.nodes().stream().filter(n -> n != leader && n != follower)
+        .findFirst().get();
+    cluster.partition(List.of(third.name));
+    leader.disk.syncsStalled = true;
+    follower.disk.syncsStalled = true;
+
+    Command write = new Command(99, 1, "x", 1);
+    AtomicBoolean acked = new AtomicBoolean();
+    leader.raft.<Object>replicate(write.encode()).whenComplete((ordered, e) -> {
+      if (e == null) {
+        leader.afterDurable(() -> {
+          acked.set(true);
+          cluster.onAck(leader, new SimChecker.Ack(99, 1, ordered.getCommitIndex(),
+              SimCounterMachine.bytesLong((byte[]) ordered.getResult())));
+        });
+      }
+    });
+    cluster.runForMs(500);
+    assertThat(acked.get()).as("acknowledged before any disk synced").isEqualTo(!hold);
+
+    cluster.crash(leader.name, false, false);
+    cluster.crash(follower.name, false, false);
+    leader.disk.syncsStalled = false;
+    follower.disk.syncsStalled = false;
+    if (hold) {
+      cluster.settleAndCheck();
+    } else {
+      // The committed write is gone: no replica can apply it, or another entry took its index.
+      assertThatThrownBy(cluster::settleAndCheck).isInstanceOf(AssertionError.class)
+          .hasMessageMatching("(?s).*(committed up to|was committed|is not in the final).*");
+    }
   }
 
   @Test
