@@ -1,6 +1,7 @@
 package io.keel.recovery;
 
 import io.keel.Keel;
+import io.keel.KeelOptions;
 import io.keel.harness.InJvmCluster;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -79,7 +81,11 @@ public final class ReplicationBenchmark {
       }
     }
     try (InJvmCluster cluster = new InJvmCluster(3)) {
-      List<Keel> nodes = List.of(cluster.start("a"), cluster.start("b"), cluster.start("c"));
+      // Client-role nodes: a data node's own groups would share the Raft address with this one.
+      UnaryOperator<KeelOptions> client =
+          o -> o.setRole(KeelOptions.Role.CLIENT).setEventLoops(1);
+      List<Keel> nodes = List.of(cluster.start("a", client), cluster.start("b", client),
+          cluster.start("c", client));
       List<RaftEndpoint> members = nodes.stream().map(k -> new NodeEndpoint(k.nodeName()))
           .collect(Collectors.toList());
       List<RaftNode> group = new ArrayList<>();
