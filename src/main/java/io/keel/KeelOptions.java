@@ -73,7 +73,8 @@ public class KeelOptions {
       "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
-      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs", "eventLoops", "wal",
+      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs",
+      "eventLoops", "wal",
       "map", "eventBusTls");
 
   private String name;
@@ -177,7 +178,8 @@ public class KeelOptions {
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
         .put("reconcileIntervalMs", reconcileIntervalMs)
-        .put("lockClockMarginMs", lockClockMarginMs).put("eventLoops", eventLoops).put("wal", wal.toJson())
+        .put("lockClockMarginMs", lockClockMarginMs).put("eventLoops", eventLoops)
+        .put("wal", wal.toJson())
         .put("map", map.toJson()).put("eventBusTls", eventBusTls.toJson());
   }
 
@@ -455,7 +457,8 @@ public class KeelOptions {
 
   public KeelOptions setRouteAttemptsMax(int routeAttemptsMax) {
     if (routeAttemptsMax < 1 || routeAttemptsMax > 100) {
-      throw new IllegalArgumentException("routeAttemptsMax must be 1..100, was " + routeAttemptsMax);
+      throw new IllegalArgumentException("routeAttemptsMax must be 1..100, was "
+          + routeAttemptsMax);
     }
     this.routeAttemptsMax = routeAttemptsMax;
     return this;
