@@ -372,10 +372,21 @@ public final class PartitionGroups {
         context.runOnContext(v -> result.fail(explain(r.partition, e)));
         return;
       }
-      Runnable after = () -> answers.get(hostOf(r.partition)).submit(wal.barrier(), () -> {
-        onDurable.run();
-        context.runOnContext(v -> result.complete(ordered.getResult()));
-      });
+      Runnable after = () -> {
+        CompletableFuture<?> barrier = wal.barrier();
+        // A failed log drops the answer from the order: fail the caller instead of leaving it.
+        barrier.whenComplete((x, failed) -> {
+          if (failed != null) {
+            context.runOnContext(v -> result.tryFail(Failure.UNAVAILABLE.exception("partition "
+                + r.partition + ": node " + node + " cannot write its log (" + failed
+                + "); the result is not durable here")));
+          }
+        });
+        answers.get(hostOf(r.partition)).submit(barrier, () -> {
+          onDurable.run();
+          context.runOnContext(v -> result.tryComplete(ordered.getResult()));
+        });
+      };
       // MicroRaft completes futures on its executor, the replica's host; the order lives there.
       if (Vertx.currentContext() == r.host) {
         after.run();
