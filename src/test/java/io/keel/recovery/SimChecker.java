@@ -5,9 +5,11 @@ import io.keel.recovery.SimCounterMachine.State;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.report.RaftTerm;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -20,7 +22,8 @@ import java.util.TreeMap;
  *   command and computes the same result as every other replica, before and after crashes;</li>
  *   <li>no replica skips a command known committed between two it applied;</li>
  *   <li>an installed snapshot equals the state obtained by applying the committed commands up
- *   to its index;</li>
+ *   to its index (a node's restart from its own snapshot: at the end, since it may cover
+ *   commands whose reports died with the node);</li>
  *   <li>an acknowledged command is the committed command at the index it was acknowledged
  *   with, with the same result;</li>
  *   <li>at most one leader per term (checked after every step);</li>
@@ -30,6 +33,9 @@ import java.util.TreeMap;
  * request is in it.
  */
 final class SimChecker {
+
+  /** A node's restart from its own snapshot, checked once the history is known (checkFinal). */
+  private record Restore(String node, long index, byte[] snapshot) {}
 
   /** An acknowledgement a client received. */
   record Ack(long client, long seq, long index, long result) {
@@ -50,6 +56,7 @@ final class SimChecker {
   long applies;
   long installs;
   private AssertionError failure;
+  private final List<Restore> restores = new ArrayList<>();
 
   SimCounterMachine.Observer observer(String node) {
     lastApplied.put(node, 0L);
@@ -62,6 +69,13 @@ final class SimChecker {
       @Override
       public void installed(long index, byte[] snapshot) {
         onInstalled(node, index, snapshot);
+      }
+
+      @Override
+      public void restored(long index, byte[] snapshot) {
+        installs++;
+        restores.add(new Restore(node, index, snapshot));
+        lastApplied.put(node, index);
       }
     };
   }
@@ -175,6 +189,12 @@ final class SimChecker {
    * counters count each distinct request once; every acknowledged request is counted.
    */
   void checkFinal(Map<String, SimCounterMachine> machines) {
+    for (Restore r : restores) {
+      if (!Arrays.equals(reference(r.index()).encode(), r.snapshot())) {
+        fail(r.node() + " restarted from a snapshot at " + r.index() + " that differs from the"
+            + " committed history up to it");
+      }
+    }
     long lastIndex = committed.isEmpty() ? 0 : committed.lastKey();
     State reference = reference(lastIndex);
     byte[] expected = reference.encode();

@@ -47,6 +47,14 @@ final class SimCounterMachine implements PartitionStateMachine {
     void applied(long index, byte[] command, byte[] result);
 
     void installed(long index, byte[] snapshot);
+
+    /**
+     * The node restarted from a snapshot on its own disk. It may cover commands nobody has
+     * reported yet: the node applied them, then died before its reports could leave.
+     */
+    default void restored(long index, byte[] snapshot) {
+      installed(index, snapshot);
+    }
   }
 
   /** The whole state; equal states encode to equal bytes. */

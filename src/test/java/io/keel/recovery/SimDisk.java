@@ -186,6 +186,9 @@ final class SimDisk implements RaftStore {
       parts.put(chunk.getSnapshotChunkIndex(), chunk);
       if (parts.size() == chunk.getSnapshotChunkCount()) {
         s.chunks.headMap(chunk.getIndex(), true).clear();
+        // As Keel's store does (GroupImage): a restart starts from the snapshot, so the entries
+        // it covers are gone, whether or not their truncation reached the disk before a crash.
+        s.entries.headMap(chunk.getIndex(), true).clear();
         if (s.snapshot == null || s.snapshot.getIndex() < chunk.getIndex()) {
           s.snapshot = MODEL.createSnapshotEntryBuilder().setIndex(chunk.getIndex())
               .setTerm(chunk.getTerm()).setSnapshotChunks(new ArrayList<>(parts.values()))

@@ -3,6 +3,7 @@ package io.keel.recovery;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
+import io.microraft.RaftNodeStatus;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.List;
 import java.util.Random;
@@ -100,7 +101,11 @@ final class SimNode {
 
       @Override
       public void installed(long index, byte[] snapshot) {
-        afterDurable(() -> inner.installed(index, snapshot));
+        if (raft.getStatus() == RaftNodeStatus.INITIAL) { // restoring from this node's disk
+          inner.restored(index, snapshot);
+        } else {
+          afterDurable(() -> inner.installed(index, snapshot));
+        }
       }
     };
   }
