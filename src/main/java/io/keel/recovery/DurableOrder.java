@@ -1,14 +1,18 @@
 package io.keel.recovery;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Runs actions in the order they were submitted, each once the durability barrier it was given
  * has completed (see {@link WriteAheadLog#barrier()}): what a node may tell others only after
  * its log holds what the telling depends on. An action whose barrier failed (the log failed, or
- * the process died) is dropped, and so is every action after {@link #close()}.
+ * the process died) is dropped, and its {@code lost} handler, if any, hears why; every action is
+ * dropped after {@link #close()}.
  *
  * <p>Why not {@code barrier.thenRun(action)}: a {@code CompletableFuture} runs the actions
  * waiting on it in reverse order, and the order of a node's messages and acknowledgements is
@@ -18,7 +22,8 @@ import java.util.concurrent.Executor;
  * barrier completes on another thread.
  */
 public final class DurableOrder {
-  private record Waiting(CompletableFuture<?> barrier, Runnable action) {}
+  private record Waiting(CompletableFuture<?> barrier, Runnable action,
+      Consumer<Throwable> lost) {}
 
   private final Executor owner;
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
@@ -34,16 +39,20 @@ public final class DurableOrder {
 
   /** Runs {@code action} once {@code barrier} and every earlier submission's barrier are done. */
   public void submit(CompletableFuture<?> barrier, Runnable action) {
+    submit(barrier, action, e -> { });
+  }
+
+  /** As {@link #submit(CompletableFuture, Runnable)}; {@code lost} hears a failed barrier. */
+  public void submit(CompletableFuture<?> barrier, Runnable action, Consumer<Throwable> lost) {
     if (closed) {
       return;
     }
+    Waiting w = new Waiting(barrier, action, lost);
     if (waiting.isEmpty() && barrier.isDone()) {
-      if (!barrier.isCompletedExceptionally()) {
-        action.run();
-      }
+      run(w);
       return;
     }
-    waiting.add(new Waiting(barrier, action));
+    waiting.add(w);
     held++;
     if (barrier != watched) {
       watched = barrier;
@@ -68,11 +77,18 @@ public final class DurableOrder {
   }
 
   private void release() {
-    while (!waiting.isEmpty() && waiting.peek().barrier().isDone()) {
-      Waiting w = waiting.poll();
-      if (!closed && !w.barrier().isCompletedExceptionally()) {
-        w.action().run();
-      }
+    while (!closed && !waiting.isEmpty() && waiting.peek().barrier().isDone()) {
+      run(waiting.poll());
     }
+  }
+
+  private static void run(Waiting w) {
+    try {
+      w.barrier().join();
+    } catch (CompletionException | CancellationException e) {
+      w.lost().accept(e.getCause() == null ? e : e.getCause());
+      return;
+    }
+    w.action().run();
   }
 }

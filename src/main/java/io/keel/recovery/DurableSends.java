@@ -58,11 +58,6 @@ public final class DurableSends implements Transport {
     return inner.isReachable(target);
   }
 
-  /** Messages that had to wait for a barrier so far. */
-  public long heldCount() {
-    return order.heldCount();
-  }
-
   /** Drops every held message and sends nothing more: the node died, or its groups stopped. */
   public void close() {
     order.close();

@@ -36,6 +36,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -160,7 +161,6 @@ public final class PartitionGroups {
   private final List<Context> hosts;
   private final List<ContextExecutor> executors = new ArrayList<>();
   private final List<BusTransport> transports = new ArrayList<>();
-  private final List<DurableSends> durables = new ArrayList<>();
   private final List<DurableOrder> answers = new ArrayList<>();
   private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
@@ -214,11 +214,9 @@ public final class PartitionGroups {
       BusTransport transport = new BusTransport(host, node, codec, reachable);
       transport.observeSends(this::countCatchUp);
       transports.add(transport);
-      DurableSends durable = new DurableSends(transport, wal::barrier,
-          task -> host.runOnContext(v -> task.run()));
-      durables.add(durable);
-      answers.add(new DurableOrder(task -> host.runOnContext(v -> task.run())));
-      guards.add(new CampaignGuard(durable, g -> {
+      Executor onHost = task -> host.runOnContext(v -> task.run());
+      answers.add(new DurableOrder(onHost));
+      guards.add(new CampaignGuard(new DurableSends(transport, wal::barrier, onHost), g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;
       }));
@@ -284,12 +282,7 @@ public final class PartitionGroups {
       done.add(membersConsumer.unregister());
     }
     done.add(transports.get(0).close());
-    return Future.join(done).onComplete(ar -> {
-      for (int h = 0; h < hosts.size(); h++) {
-        DurableSends d = durables.get(h);
-        hosts.get(h).runOnContext(v -> d.close());
-      }
-    }).mapEmpty();
+    return Future.join(done).mapEmpty();
   }
 
   /**
@@ -372,21 +365,12 @@ public final class PartitionGroups {
         context.runOnContext(v -> result.fail(explain(r.partition, e)));
         return;
       }
-      Runnable after = () -> {
-        CompletableFuture<?> barrier = wal.barrier();
-        // A failed log drops the answer from the order: fail the caller instead of leaving it.
-        barrier.whenComplete((x, failed) -> {
-          if (failed != null) {
-            context.runOnContext(v -> result.tryFail(Failure.UNAVAILABLE.exception("partition "
-                + r.partition + ": node " + node + " cannot write its log (" + failed
-                + "); the result is not durable here")));
-          }
-        });
-        answers.get(hostOf(r.partition)).submit(barrier, () -> {
-          onDurable.run();
-          context.runOnContext(v -> result.tryComplete(ordered.getResult()));
-        });
-      };
+      Runnable after = () -> answers.get(hostOf(r.partition)).submit(wal.barrier(), () -> {
+        onDurable.run();
+        context.runOnContext(v -> result.complete(ordered.getResult()));
+      }, failed -> context.runOnContext(v -> result.fail(Failure.UNAVAILABLE.exception(
+          "partition " + r.partition + ": node " + node + " cannot write its log (" + failed
+          + "); the result is not durable here"))));
       // MicroRaft completes futures on its executor, the replica's host; the order lives there.
       if (Vertx.currentContext() == r.host) {
         after.run();

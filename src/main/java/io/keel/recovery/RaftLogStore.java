@@ -32,8 +32,8 @@ import java.util.concurrent.ExecutionException;
  * the group's records start even after older segments were deleted.
  *
  * <p>Only {@link #forget()} blocks (run it off the event loop). One instance per group, used by
- * that group's executor only (the
- * checkpoint included); {@link #neededFrom()} may be read from any thread.
+ * that group's executor only (the checkpoint included); {@link #neededFrom()} may be read from
+ * any thread.
  */
 public final class RaftLogStore implements RaftStore {
   /** The write-ahead-log record type of Raft store records. */

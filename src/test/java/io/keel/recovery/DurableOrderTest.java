@@ -48,6 +48,18 @@ class DurableOrderTest {
   }
 
   @Test
+  void the_lost_handler_hears_why_a_barrier_failed() {
+    CompletableFuture<Void> lost = new CompletableFuture<>();
+    List<Throwable> heard = new ArrayList<>();
+    order.submit(lost, () -> ran.add("lost"), heard::add);
+    order.submit(CompletableFuture.completedFuture(null), () -> ran.add("next"), heard::add);
+    IllegalStateException failure = new IllegalStateException("the log failed");
+    lost.completeExceptionally(failure);
+    assertThat(heard).containsExactly(failure);
+    assertThat(ran).containsExactly("next");
+  }
+
+  @Test
   void nothing_runs_after_close() {
     CompletableFuture<Void> barrier = new CompletableFuture<>();
     order.submit(barrier, () -> ran.add("held"));

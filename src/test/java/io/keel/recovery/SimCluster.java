@@ -101,10 +101,13 @@ final class SimCluster {
       members.add(new NodeEndpoint("n" + i));
     }
     for (int i = 1; i <= memberCount + spareCount; i++) {
-      SimNode node = new SimNode("n" + i, members);
-      node.disk.syncLater(queue, random.split(), SYNC_DELAY_MS_MAX);
-      nodes.put("n" + i, node);
+      nodes.put("n" + i, newNode("n" + i, members));
     }
+  }
+
+  private SimNode newNode(String name, List<RaftEndpoint> initialMembers) {
+    return new SimNode(name, initialMembers,
+        new SimDisk(queue, random.split(), SYNC_DELAY_MS_MAX));
   }
 
   void start() {
@@ -133,8 +136,7 @@ final class SimCluster {
    */
   SimNode addNode(String name) {
     List<RaftEndpoint> initial = nodes.values().iterator().next().initialMembers;
-    SimNode node = new SimNode(name, initial);
-    node.disk.syncLater(queue, random.split(), SYNC_DELAY_MS_MAX);
+    SimNode node = newNode(name, initial);
     node.disk.reconcileVoting = !rawVotingFlag;
     nodes.put(name, node);
     node.start(this, config, random.nextLong());

@@ -20,16 +20,14 @@ import java.util.function.Consumer;
 
 /**
  * A simulated disk holding one node's Raft state, as an append-only log would: every write is
- * queued in order; {@link #flush()} (and every {@code persistAndFlush…}) makes all queued
- * writes durable; a {@link #crash} keeps the durable state plus a prefix of the queued writes
- * (a disk may have written some of them before the power went), the last of which may be torn
- * and is then cut off, exactly as the write-ahead log's recovery cuts a torn tail.
- *
- * <p>Once {@link #syncLater} is called, the disk behaves as Keel's store does: no call waits
- * ({@code flush()} and {@code persistAndFlush…} only write), a sync follows every write a random
- * moment later, as the log's writer thread forces each batch, and {@link #barrier()} tells when
- * the writes made so far are durable: what the node sends or answers waits for it
- * ({@link DurableSends}, {@link DurableOrder}). A crash fails the pending barrier.
+ * queued in order. As with Keel's store, no call waits ({@code flush()} and
+ * {@code persistAndFlush…} only write): a sync makes every queued write durable a random moment
+ * after a write, as the log's writer thread forces each batch, and {@link #barrier()} tells when
+ * the writes made so far are durable; what the node sends or answers waits for it
+ * ({@link DurableSends}, {@link DurableOrder}). A {@link #crash} fails the pending barrier and
+ * keeps the durable state plus a prefix of the queued writes (a disk may have written some of
+ * them before the power went), the last of which may be torn and is then cut off, exactly as
+ * the write-ahead log's recovery cuts a torn tail.
  *
  * <p>Survives node restarts: the simulation builds the restarted node from
  * {@link #restoredState()}.
@@ -64,17 +62,14 @@ final class SimDisk implements RaftStore {
 
   private State durable = new State();
   private final List<Consumer<State>> unsynced = new ArrayList<>();
-  private long flushes;
   // A broken disk for checking the checker: term, vote and membership writes are durable at
-  // once, but flush() returns without making log entries or snapshots durable.
+  // once, log entries and snapshots never, and every barrier says they are.
   boolean lyingFlush;
   // As a Keel store must (see RestoredVoting); false shows MicroRaft 0.7's own behaviour.
   boolean reconcileVoting = true;
-  private long writes;
-  // Set by syncLater: the queue the later syncs run on; null while flush() syncs at once.
-  private TaskQueue syncQueue;
-  private SplittableRandom syncRandom;
-  private int syncDelayMsMax;
+  private final TaskQueue syncQueue;
+  private final SplittableRandom syncRandom;
+  private final int syncDelayMsMax;
   private boolean syncScheduled;
   // While true, due syncs wait: a directed test holds writes unsynced as long as it needs.
   boolean syncsStalled;
@@ -83,8 +78,8 @@ final class SimDisk implements RaftStore {
   private CompletableFuture<Void> nextSync = new CompletableFuture<>();
   private static final CompletableFuture<Void> SYNCED = CompletableFuture.completedFuture(null);
 
-  /** Makes this disk sync a random 0..{@code delayMsMax} ms after writes, on {@code queue}. */
-  void syncLater(TaskQueue queue, SplittableRandom random, int delayMsMax) {
+  /** A disk that syncs a random 0..{@code delayMsMax} ms after writes, on {@code queue}. */
+  SimDisk(TaskQueue queue, SplittableRandom random, int delayMsMax) {
     syncQueue = queue;
     syncRandom = random;
     syncDelayMsMax = delayMsMax;
@@ -103,22 +98,13 @@ final class SimDisk implements RaftStore {
     return durable.term == null ? 0 : durable.term.getTerm();
   }
 
-  /** Writes made durable so far, and flushes. For reports. */
-  long writes() {
-    return writes;
-  }
-
-  long flushes() {
-    return flushes;
-  }
-
   int unsyncedWrites() {
     return unsynced.size();
   }
 
   private void write(Consumer<State> w) {
     unsynced.add(w);
-    if (syncQueue != null && !syncScheduled && !lyingFlush) {
+    if (!syncScheduled && !lyingFlush) {
       syncScheduled = true;
       long at = incarnation;
       syncQueue.schedule(syncRandom.nextInt(syncDelayMsMax + 1), () -> syncDue(at));
@@ -142,7 +128,6 @@ final class SimDisk implements RaftStore {
       w.accept(durable); // its own small file, synced; the log stays unsynced
     } else {
       write(w);
-      flush();
     }
   }
 
@@ -215,11 +200,7 @@ final class SimDisk implements RaftStore {
 
   @Override
   public void flush() {
-    flushes++;
-    if (lyingFlush || syncQueue != null) {
-      return;
-    }
-    syncAll();
+    // Nothing waits: the next sync makes the writes durable, and barrier() says when.
   }
 
   private void syncAll() {
@@ -231,7 +212,6 @@ final class SimDisk implements RaftStore {
       w.accept(next);
     }
     durable = next;
-    writes += unsynced.size();
     unsynced.clear();
     CompletableFuture<Void> done = nextSync;
     nextSync = new CompletableFuture<>();

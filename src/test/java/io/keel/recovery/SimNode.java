@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One simulated process: its disk outlives it; its executor, state machine and Raft node are
@@ -20,7 +19,7 @@ final class SimNode {
 
   final String name;
   final NodeEndpoint endpoint;
-  final SimDisk disk = new SimDisk();
+  final SimDisk disk;
   // The members the node starts its group with when its disk holds nothing yet.
   final List<RaftEndpoint> initialMembers;
   VirtualExecutor executor;
@@ -34,8 +33,9 @@ final class SimNode {
   private DurableOrder told;
   private boolean holding;
 
-  SimNode(String name, List<RaftEndpoint> initialMembers) {
+  SimNode(String name, List<RaftEndpoint> initialMembers, SimDisk disk) {
     this.name = name;
+    this.disk = disk;
     this.endpoint = new NodeEndpoint(name);
     this.initialMembers = List.copyOf(initialMembers);
   }
@@ -54,9 +54,7 @@ final class SimNode {
     told = new DurableOrder(Runnable::run);
     holding = cluster.holdUntilDurable;
     machine = new SimCounterMachine(afterDurable(cluster.checker.observer(name)));
-    Supplier<CompletableFuture<?>> barrier = holding ? disk::barrier
-        : () -> CompletableFuture.completedFuture(null);
-    sends = new DurableSends(cluster.network.transport(name), barrier, Runnable::run);
+    sends = new DurableSends(cluster.network.transport(name), this::barrier, Runnable::run);
     RestoredRaftState restored = disk.restoredState();
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
     if (this.adapter != null) {
@@ -89,7 +87,12 @@ final class SimNode {
    * answers are what other processes learn of it: they wait, as on a Keel node.
    */
   void afterDurable(Runnable action) {
-    told.submit(holding ? disk.barrier() : CompletableFuture.completedFuture(null), action);
+    told.submit(barrier(), action);
+  }
+
+  /** What this node's telling waits for: its disk's sync, unless it does not hold. */
+  private CompletableFuture<?> barrier() {
+    return holding ? disk.barrier() : CompletableFuture.completedFuture(null);
   }
 
   private SimCounterMachine.Observer afterDurable(SimCounterMachine.Observer inner) {

@@ -68,19 +68,8 @@ final class SimRun {
    */
   static String run(long seed, long steps, boolean lyingDisks, boolean reconfigure,
       boolean rawVotingFlag, boolean evenVoterCounts) {
-    return run(seed, steps, lyingDisks, reconfigure, rawVotingFlag, evenVoterCounts, true);
-  }
-
-  /**
-   * As above; without {@code holdUntilDurable}, nodes send, acknowledge and answer at once
-   * though their disks sync later: a store that does not wait for fsync without
-   * {@link DurableSends}, which the checker must catch.
-   */
-  static String run(long seed, long steps, boolean lyingDisks, boolean reconfigure,
-      boolean rawVotingFlag, boolean evenVoterCounts, boolean holdUntilDurable) {
     SimCluster cluster = reconfigure ? new SimCluster(seed, 3, 2, SimCluster.config())
         : new SimCluster(seed, (seed & 1) == 0 ? 3 : 5);
-    cluster.holdUntilDurable = holdUntilDurable;
     cluster.rawVotingFlag = rawVotingFlag;
     SimReconfig reconfig = reconfigure ? new SimReconfig(cluster, cluster.random.split(), 3)
         : null;
