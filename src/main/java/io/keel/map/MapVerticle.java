@@ -62,10 +62,10 @@ public final class MapVerticle extends VerticleBase {
   // One timer per "op/outcome", registered on first use and kept.
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private volatile Consumer<String> fencedRejections = op -> { };
-  private static final long HELD_REFRESH_NANOS = 100_000_000;
-  // The last sum of heldBytes and when it was taken; any thread may refresh them.
-  private volatile long held;
-  private volatile long heldAtNanos;
+  private static final long MACHINES_REFRESH_NANOS = 100_000_000;
+  // The map machines of the local replicas and when they were listed; any thread may refresh.
+  private volatile List<MapMachine> machines = List.of();
+  private volatile long machinesAtNanos;
 
   /**
    * The map of a node whose routing is {@code routing}; when {@code groups} supplies this data
@@ -340,17 +340,30 @@ public final class MapVerticle extends VerticleBase {
   }
 
   /**
-   * The bytes the map entries of every local replica take, as their machines publish it: summed
-   * at most every {@link #HELD_REFRESH_NANOS}, since visiting every partition on every put cost
-   * a leader 40% of its CPU. A budget check may thus be that much late.
+   * The bytes the map entries of every local replica take, as their machines publish it. The
+   * machines are listed at most every {@link #MACHINES_REFRESH_NANOS}, since visiting every
+   * partition on every put cost a leader 40% of its CPU; their counts are read on every put, so
+   * that puts one after another are held to the budget exactly. A replica added or dropped
+   * counts that much late.
    */
   private long heldBytes(PartitionGroups g, long now) {
-    if (now - heldAtNanos < HELD_REFRESH_NANOS && heldAtNanos != 0) {
-      return held;
+    List<MapMachine> listed = machines;
+    if (now - machinesAtNanos >= MACHINES_REFRESH_NANOS || machinesAtNanos == 0) {
+      List<MapMachine> fresh = new ArrayList<>();
+      for (int p : g.partitions()) {
+        if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
+          fresh.add(m);
+        }
+      }
+      listed = List.copyOf(fresh);
+      machines = listed;
+      machinesAtNanos = now;
     }
-    held = sum(g, MapMachine::byteCount);
-    heldAtNanos = now;
-    return held;
+    long sum = 0;
+    for (MapMachine m : listed) {
+      sum += m.byteCount();
+    }
+    return sum;
   }
 
   /** {@code f} of the map machine of every local replica, summed. */
