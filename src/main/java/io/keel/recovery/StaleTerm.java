@@ -4,7 +4,9 @@ import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
+import io.microraft.impl.handler.AppendEntriesRequestHandler;
 import io.microraft.impl.state.RaftState;
+import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.PreVoteResponse;
 import io.microraft.model.message.RaftMessage;
 
@@ -29,8 +31,19 @@ import io.microraft.model.message.RaftMessage;
 final class StaleTerm {
   private StaleTerm() {}
 
-  /** Hands {@code message} to {@code raft}, as {@code raft.handle} does, and applies the remedy. */
+  /**
+   * Hands {@code message} to {@code raft}, as {@code raft.handle} does, and applies the remedy;
+   * an append goes through {@link SnapshotTail} on the replica's executor, right before its
+   * handler (one task, as {@code raft.handle} would run).
+   */
   static void deliver(RaftNode raft, RaftMessage message) {
+    if (message instanceof AppendEntriesRequest append && raft instanceof RaftNodeImpl impl) {
+      if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
+        impl.getExecutor().execute(() ->
+            new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run());
+      }
+      return;
+    }
     raft.handle(message);
     if (message instanceof PreVoteResponse refusal && !refusal.isGranted()
         && raft instanceof RaftNodeImpl impl) {

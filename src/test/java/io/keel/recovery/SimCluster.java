@@ -62,7 +62,6 @@ final class SimCluster {
   Consumer<SimChecker.Ack> ackListener = a -> { };
   long crashes;
   long unsyncedLost;
-  long snapshotNudges;
   // Processes added later restore with MicroRaft's own voting flag (see RestoredVoting).
   boolean rawVotingFlag;
   // Whether nodes send through a CampaignGuard, as Keel's do (off only to replay old seeds).
@@ -294,20 +293,7 @@ final class SimCluster {
     if (leader == null) {
       throw new AssertionError("no leader 30 s after healing");
     }
-    if (lagging(leader)) {
-      // MicroRaft 0.7 stalls a follower restored from a snapshot that also holds entries after
-      // it, until the leader snapshots past them (SimMicroRaftStallTest). The simulation nudges
-      // the leader to snapshot once; that frees the follower only if the leader's log then
-      // lacks the entries after the follower's snapshot (plain seed 3341: it does not).
-      snapshotNudges++;
-      leader.raft.takeSnapshot();
-      runForMs(10_000);
-    }
     // Only members (voting or learning) receive the log; processes outside the group do not.
-    leader = leader();
-    if (leader == null) {
-      throw new AssertionError("no leader after the snapshot nudge");
-    }
     Map<String, SimCounterMachine> machines = new TreeMap<>();
     for (RaftEndpoint member : leader.raft.getCommittedMembers().getMembers()) {
       SimNode n = nodes.get((String) member.getId());
@@ -318,17 +304,6 @@ final class SimCluster {
       machines.put(n.name, n.machine);
     }
     checker.checkFinal(machines);
-  }
-
-  /** True if some member has applied less than the leader. */
-  boolean lagging(SimNode leader) {
-    for (RaftEndpoint member : leader.raft.getCommittedMembers().getMembers()) {
-      SimNode n = nodes.get((String) member.getId());
-      if (n != null && n.isUp() && n.machine.lastIndex() < leader.machine.lastIndex()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** One line per node: up or down, Raft status, term, leader, last applied, disk. */
@@ -368,7 +343,7 @@ final class SimCluster {
         + " acks=" + acks + " committed=" + checker.committedCount() + " reads="
         + checker.reads + " applies=" + checker.applies + " installs=" + checker.installs
         + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
-        + " nudges=" + snapshotNudges + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
+        + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
         + network.dropped + " raftTaskErrors=" + raftTaskErrors
         + (lastRaftTaskError == null ? "" : " (last: " + lastRaftTaskError + ")");
   }

@@ -8,11 +8,13 @@ import io.microraft.report.RaftNodeReport;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A liveness defect of MicroRaft 0.7 that the simulation found (seed 276 before the
- * simulation learnt to work around it), reproduced step by step.
+ * simulation learnt to work around it; plain seeds 6845, 10284 and 10732 later), reproduced
+ * step by step, with and without Keel's remedy ({@link SnapshotTail}).
  *
  * <p>A node restarted from a snapshot at index S keeps only the entries after S in its log.
  * If those entries conflict with the leader's (they were appended in an older term and never
@@ -23,8 +25,9 @@ import org.junit.jupiter.api.Test;
  * answers with the snapshot's term in that case ({@code AppendEntriesRequestHandler
  * .verifyLastLogEntry}); 0.7, the latest release, does not. A leader snapshot frees the
  * follower only once the leader's log no longer holds the entries after S (here it does; in
- * plain seed 3341 it does not, and the follower stays stuck): the real fix is MicroRaft's.
- * When this test fails because the follower no longer stalls, MicroRaft was fixed.
+ * plain seed 3341 it does not, and the follower stays stuck). With the remedy the follower
+ * drops its conflicting tail and catches up at once. When the case without the remedy fails
+ * because the follower no longer stalls, MicroRaft was fixed.
  */
 class SimMicroRaftStallTest {
 
@@ -38,9 +41,11 @@ class SimMicroRaftStallTest {
     return future.join();
   }
 
-  @Test
-  void follower_restored_from_snapshot_with_conflicting_tail_stalls_until_next_snapshot() {
+  @ParameterizedTest(name = "remedy={0}")
+  @ValueSource(booleans = {false, true})
+  void follower_restored_from_snapshot_with_conflicting_tail(boolean remedy) {
     SimCluster cluster = new SimCluster(7, 3);
+    cluster.network.snapshotTailRemedy = remedy;
     cluster.start();
     assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
     SimNode old = cluster.leader();
@@ -72,12 +77,17 @@ class SimMicroRaftStallTest {
     cluster.restart(old.name);
     cluster.network.healAll();
     cluster.runForMs(30_000);
-    assertThat(old.machine.lastIndex()).as("stalled at its snapshot").isEqualTo(snapshotAt);
-
-    cluster.leader().raft.takeSnapshot();
-    assertThat(cluster.runUntil(
-        () -> old.machine.lastIndex() >= cluster.leader().machine.lastIndex(), 10_000))
-        .as("caught up by the leader's new snapshot").isTrue();
+    if (remedy) {
+      assertThat(old.machine.lastIndex()).as("caught up without a new snapshot")
+          .isEqualTo(cluster.leader().machine.lastIndex()).isGreaterThan(snapshotAt);
+      assertThat(cluster.leader().disk.durableSnapshotIndex()).isEqualTo(snapshotAt);
+    } else {
+      assertThat(old.machine.lastIndex()).as("stalled at its snapshot").isEqualTo(snapshotAt);
+      cluster.leader().raft.takeSnapshot();
+      assertThat(cluster.runUntil(
+          () -> old.machine.lastIndex() >= cluster.leader().machine.lastIndex(), 10_000))
+          .as("caught up by the leader's new snapshot").isTrue();
+    }
     cluster.settleAndCheck();
   }
 }

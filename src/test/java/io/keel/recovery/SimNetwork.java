@@ -3,6 +3,7 @@ package io.keel.recovery;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.model.impl.DefaultRaftModelFactory;
+import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.RaftMessage;
 import io.microraft.transport.Transport;
 import java.util.HashSet;
@@ -38,6 +39,8 @@ final class SimNetwork {
   // Whether delivery goes through Keel's StaleTerm remedy, as on the event bus (off to show the
   // MicroRaft defect it works around).
   boolean staleTermRemedy = true;
+  // Whether appends go through SnapshotTail (off to show MicroRaft's stall alone).
+  boolean snapshotTailRemedy = true;
   long sent;
   long delivered;
   long dropped;
@@ -109,7 +112,8 @@ final class SimNetwork {
     }
     delivered++;
     RaftMessage message = codec.decode(bytes);
-    if (staleTermRemedy) {
+    if (staleTermRemedy
+        && (snapshotTailRemedy || !(message instanceof AppendEntriesRequest))) {
       StaleTerm.deliver(node, message);
     } else {
       node.handle(message);
