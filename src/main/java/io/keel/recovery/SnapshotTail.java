@@ -11,33 +11,38 @@ import io.microraft.model.message.AppendEntriesRequest;
 import java.util.List;
 
 /**
- * Lets a replica whose log holds entries after its snapshot accept an append that starts right
- * at the snapshot: a work-around for a liveness defect of MicroRaft 0.7.
+ * Lets a replica take an append that starts at or before its snapshot: a work-around for a
+ * liveness defect of MicroRaft 0.7.
  *
- * <p>The defect. A replica with a snapshot at index S and log entries after S (restored so, or
- * it took the snapshot with entries already appended) checks an append whose previous index is
- * S by looking up the log entry at S. There is none, it is in the snapshot, so the replica
- * refuses, and the leader cannot go back further than the index it knows the replica holds
- * ("Cannot decrement next index"). The replica is stuck until the leader sends a snapshot,
- * which it does only once its own log no longer holds the entries after S: possibly never
- * ({@code SimMicroRaftStallTest}; plain simulation seeds 6845, 10284, 10732: a replica
- * restored from a snapshot stopped 4 entries short for good). MicroRaft's main branch takes the
- * snapshot's term for S in that check; 0.7, the latest release, does not.
+ * <p>The defect. A replica with a snapshot at index S checks an append whose previous index is
+ * S or below by looking that entry up in its log. There is none, it is in the snapshot (unless
+ * the previous index is S and the log holds nothing after S), so the replica refuses, and the
+ * leader cannot go back further than the index it knows the replica holds ("Cannot decrement
+ * next index"). The replica is stuck until the leader sends a snapshot, which it does only
+ * once its own log no longer holds the entries the replica needs: possibly never
+ * ({@code SimMicroRaftStallTest}). Two ways in, both after a crash: the replica restarts from a
+ * snapshot with entries after it, and the leader resends from S (plain simulation seeds 6845,
+ * 10284, 10732); or the replica took its snapshot past the last index the leader heard it
+ * acknowledge, and the leader resends from below S (plain seeds 6385, 10515). MicroRaft's main
+ * branch takes the snapshot's term for S in that check; 0.7, the latest release, does not.
  *
- * <p>The remedy, for such an append from a leader not behind the replica's term whose previous
- * term is the snapshot's (so the two logs agree up to S), does what Raft asks of the check:
+ * <p>The remedy does what Raft asks of the check. Everything up to S is committed, so the
+ * leader's log agrees with the snapshot there; the remedy checks the one term it can (the
+ * append's entry or previous term at S is the snapshot's) and then hands the replica the part
+ * of the append after S:
  * <ul>
- *   <li>when the append's first entries match the replica's own, it is handed over starting
- *       after the last of them, with that entry as its previous one, which the replica finds in
- *       its log. It is the same append from the same leader, and its answer names the same
- *       last index;</li>
- *   <li>when its first entry (S + 1) conflicts with the replica's, the replica drops its
- *       entries from S + 1 on, as Raft says and as MicroRaft's handler does after the check
- *       (failing the futures of those entries, reverting a membership change among them), and
- *       then takes the append unchanged: its previous index is now the replica's last.</li>
+ *   <li>from after the last of its first entries that the replica already holds with the same
+ *   term, with that entry as the previous one, which the replica finds in its log;</li>
+ *   <li>from S + 1, with the snapshot's term as the previous one, when the replica holds
+ *   nothing after S or its entry at S + 1 conflicts. In the second case the replica first
+ *   drops its entries from S + 1 on, as Raft says and as MicroRaft's handler does after the
+ *   check (failing the futures of those entries, reverting a membership change among them).
+ *   Its last index is then S, so the check takes the snapshot's term.</li>
  * </ul>
- * Everything else is handed over as it came. This uses MicroRaft's implementation classes; it
- * must run on the replica's executor, right before the append's handler.
+ * It is the same append from the same leader, and its answer names the same last index. An
+ * append from a leader behind the replica's term, or with nothing after S, or that a replica
+ * of 0.7 takes anyway, is handed over as it came. This uses MicroRaft's implementation
+ * classes; it must run on the replica's executor, right before the append's handler.
  */
 final class SnapshotTail {
   private SnapshotTail() {}
@@ -51,31 +56,38 @@ final class SnapshotTail {
     RaftState state = impl.state();
     RaftLog log = state.log();
     long snapshot = log.snapshotIndex();
+    long prev = append.getPreviousLogIndex();
     List<LogEntry> entries = append.getLogEntries();
-    if (snapshot == 0 || append.getPreviousLogIndex() != snapshot
-        || log.lastLogOrSnapshotIndex() <= snapshot || entries.isEmpty()
-        || append.getTerm() < state.term()
-        || append.getPreviousLogTerm() != log.snapshotEntry().getTerm()) {
+    if (snapshot == 0 || prev > snapshot || append.getTerm() < state.term()
+        || (prev == snapshot && log.lastLogOrSnapshotIndex() == snapshot)
+        || prev + entries.size() <= snapshot) {
       return append;
     }
+    int snapshotTerm = log.snapshotEntry().getTerm();
+    int agreed = prev == snapshot ? append.getPreviousLogTerm()
+        : entries.get((int) (snapshot - prev - 1)).getTerm();
+    if (agreed != snapshotTerm) {
+      return append;
+    }
+    List<LogEntry> after = entries.subList((int) (snapshot - prev), entries.size());
     int matching = 0;
-    for (LogEntry e : entries) {
+    for (LogEntry e : after) {
       LogEntry own = log.getLogEntry(e.getIndex());
       if (own == null || own.getTerm() != e.getTerm()) {
         break;
       }
       matching++;
     }
-    if (matching == 0) {
+    if (matching == 0 && log.lastLogOrSnapshotIndex() > snapshot) {
       cut(impl, snapshot + 1);
-      return append;
     }
-    LogEntry last = entries.get(matching - 1);
+    LogEntry last = matching == 0 ? null : after.get(matching - 1);
     return impl.getModelFactory().createAppendEntriesRequestBuilder()
         .setGroupId(append.getGroupId()).setSender(append.getSender()).setTerm(append.getTerm())
-        .setPreviousLogIndex(last.getIndex()).setPreviousLogTerm(last.getTerm())
+        .setPreviousLogIndex(last == null ? snapshot : last.getIndex())
+        .setPreviousLogTerm(last == null ? snapshotTerm : last.getTerm())
         .setCommitIndex(append.getCommitIndex())
-        .setLogEntries(List.copyOf(entries.subList(matching, entries.size())))
+        .setLogEntries(List.copyOf(after.subList(matching, after.size())))
         .setQuerySequenceNumber(append.getQuerySequenceNumber())
         .setFlowControlSequenceNumber(append.getFlowControlSequenceNumber()).build();
   }
