@@ -36,7 +36,8 @@ class WatchCommandIT {
   private final AtomicInteger connections = new AtomicInteger();
   private Vertx vertx;
   private String url;
-  private int statusCode = 200;
+  // Set by the test thread, read by the server's event loop.
+  private volatile int statusCode = 200;
 
   @BeforeEach
   void start() throws Exception {
