@@ -507,12 +507,6 @@ public final class PartitionGroups {
   }
 
   /**
-   * A replica without a leader for {@link #ORPHAN_CHECK_MS} asks the nodes its partition's table
-   * names whether its group still has it. When the group's leader answers with members
-   * (committed and effective) that lack it, the group removed it by a commit it never received: it retires (its
-   * node would otherwise count it as catching up for ever).
-   */
-  /**
    * Once a second, on its host, frees {@code r} from following a leader it no longer hears
    * from where MicroRaft 0.7 would not ({@link DeadLeader}).
    */
@@ -532,6 +526,12 @@ public final class PartitionGroups {
     });
   }
 
+  /**
+   * A replica without a leader for {@link #ORPHAN_CHECK_MS} asks the nodes its partition's table
+   * names whether its group still has it. When the group's leader answers with members
+   * (committed and effective) that lack it, the group removed it by a commit it never
+   * received: it retires (its node would otherwise count it as catching up for ever).
+   */
   private void checkOrphan(Replica r) {
     long now = System.currentTimeMillis();
     if (r.raft.getTerm().getLeaderEndpoint() != null) {
@@ -722,7 +722,6 @@ public final class PartitionGroups {
     }
   }
 
-  /** The next step toward the table for a group this node leads; true if it took one. */
   /** The members of {@code r}'s group that its leader (this node) finds stuck. */
   private Set<String> stuck(Replica r, Map<String, RaftEndpoint> byNode,
       Map<RaftEndpoint, Long> match, Map<RaftEndpoint, Long> answered, long commit) {
@@ -746,6 +745,7 @@ public final class PartitionGroups {
         reachableMembers, r.leaderSinceMs);
   }
 
+  /** The next step toward the table for a group this node leads; true if it took one. */
   private Future<Boolean> step(Replica r, PartitionTable t) {
     List<String> wanted = t.replicas(r.partition);
     RaftGroupMembers committed = r.raft.getCommittedMembers();
