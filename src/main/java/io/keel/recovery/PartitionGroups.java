@@ -9,6 +9,7 @@ import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
+import io.microraft.impl.RaftNodeImpl;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.InstallSnapshotRequest;
@@ -92,6 +93,8 @@ public final class PartitionGroups {
   static final long STUCK_AFTER_MS = 30_000;
   /** How often a leader checks its settled group for stuck replicas. */
   private static final long HEALTH_CHECK_MS = 5_000;
+  // How long a leader waits for a hand-over without a pause (HandOver) before it starts one.
+  private static final long HAND_OVER_WAIT_MS = 10_000;
 
   /**
    * A replica restored from the log: its state for MicroRaft, its replayed image and the LSN
@@ -132,6 +135,10 @@ public final class PartitionGroups {
     // Driver only: when this replica was last checked for following a silent leader.
     long deadLeaderCheckedMs;
     boolean askingMembers;
+    // Driver only: since when this leader waits for a moment to hand over (-1: it does not),
+    // and when it last looked.
+    long handOverSinceMs = -1;
+    long handOverTriedMs;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host) {
@@ -850,19 +857,40 @@ public final class PartitionGroups {
 
   /** Hands leadership over; the walk ends there, since this replica no longer leads. */
   private Future<Boolean> transfer(Replica r, RaftEndpoint to) {
-    log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
+    long now = System.currentTimeMillis();
+    if (r.handOverSinceMs < 0 || now - r.handOverTriedMs > HAND_OVER_WAIT_MS) {
+      r.handOverSinceMs = now; // a new wait, not one left over from an earlier hand-over
+    }
+    r.handOverTriedMs = now;
+    // Wait for a moment when the hand-over needs no retry (HandOver), but not for ever: under
+    // a write stream that never lets up, MicroRaft's own wait is better than none.
+    boolean anyway = now - r.handOverSinceMs >= HAND_OVER_WAIT_MS;
     Promise<Boolean> done = Promise.promise();
-    long start = System.currentTimeMillis();
-    r.raft.transferLeadership(to).whenComplete((x, e) -> context.runOnContext(v -> {
-      // While leadership moves, the group takes no writes: this is the partition's pause.
-      long pause = System.currentTimeMillis() - start;
-      handoffs.incrementAndGet();
-      handoffPauseMsMax.accumulateAndGet(pause, Math::max);
-      events.accept(new JsonObject().put("type", "leader-moved").put("partition", r.partition)
-          .put("from", node).put("to", NodeEndpoint.nodeOf(to))
-          .put("pauseMs", pause).put("ok", e == null));
-      done.tryComplete(false);
-    }));
+    RaftNodeImpl impl = (RaftNodeImpl) r.raft;
+    impl.getExecutor().execute(() -> {
+      boolean start = anyway || HandOver.ready(impl, to);
+      if (start) {
+        long startMs = System.currentTimeMillis();
+        r.raft.transferLeadership(to).whenComplete((x, e) -> context.runOnContext(v -> {
+          // While leadership moves, the group takes no writes: this is the partition's pause.
+          long pause = System.currentTimeMillis() - startMs;
+          handoffs.incrementAndGet();
+          handoffPauseMsMax.accumulateAndGet(pause, Math::max);
+          events.accept(new JsonObject().put("type", "leader-moved")
+              .put("partition", r.partition).put("from", node).put("to", NodeEndpoint.nodeOf(to))
+              .put("pauseMs", pause).put("ok", e == null));
+          done.complete(false);
+        }));
+      }
+      context.runOnContext(v -> {
+        if (start) {
+          log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
+          r.handOverSinceMs = -1;
+        } else {
+          done.complete(false);
+        }
+      });
+    });
     return done.future();
   }
 
