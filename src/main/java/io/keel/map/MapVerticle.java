@@ -349,32 +349,32 @@ public final class MapVerticle extends VerticleBase {
   private long heldBytes(PartitionGroups g, long now) {
     List<MapMachine> listed = machines;
     if (now - machinesAtNanos >= MACHINES_REFRESH_NANOS || machinesAtNanos == 0) {
-      List<MapMachine> fresh = new ArrayList<>();
-      for (int p : g.partitions()) {
-        if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
-          fresh.add(m);
-        }
-      }
-      listed = List.copyOf(fresh);
+      listed = machines(g);
       machines = listed;
       machinesAtNanos = now;
     }
-    long sum = 0;
-    for (MapMachine m : listed) {
-      sum += m.byteCount();
-    }
-    return sum;
+    return sum(listed, MapMachine::byteCount);
   }
 
-  /** {@code f} of the map machine of every local replica, summed. */
-  private static long sum(PartitionGroups g, java.util.function.ToLongFunction<MapMachine> f) {
-    long sum = 0;
+  /** The map machines of the local replicas (none on a client node). */
+  private static List<MapMachine> machines(PartitionGroups g) {
+    List<MapMachine> found = new ArrayList<>();
     if (g != null) {
       for (int p : g.partitions()) {
         if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
-          sum += f.applyAsLong(m);
+          found.add(m);
         }
       }
+    }
+    return List.copyOf(found);
+  }
+
+  /** {@code f} of each of {@code machines}, summed. */
+  private static long sum(List<MapMachine> machines,
+      java.util.function.ToLongFunction<MapMachine> f) {
+    long sum = 0;
+    for (MapMachine m : machines) {
+      sum += f.applyAsLong(m);
     }
     return sum;
   }
@@ -383,8 +383,9 @@ public final class MapVerticle extends VerticleBase {
   /** How many map entries the local replicas hold, and their bytes, for status. */
   public JsonObject stats() {
     PartitionGroups g = groups.get();
-    return new JsonObject().put("entries", sum(g, MapMachine::entryCount))
-        .put("bytes", sum(g, MapMachine::byteCount)).put("budget", budget);
+    List<MapMachine> local = machines(g);
+    return new JsonObject().put("entries", sum(local, MapMachine::entryCount))
+        .put("bytes", sum(local, MapMachine::byteCount)).put("budget", budget);
   }
 
 }

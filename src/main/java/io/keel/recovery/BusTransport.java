@@ -91,7 +91,7 @@ public final class BusTransport implements Transport {
         }
         RaftNode group = groups.apply(decoded.getGroupId());
         if (group != null) {
-          StaleTerm.deliver(group, decoded);
+          RaftDelivery.deliver(group, decoded);
         }
       }
     });

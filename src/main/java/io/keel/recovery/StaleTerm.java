@@ -1,18 +1,14 @@
 package io.keel.recovery;
 
-import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
-import io.microraft.impl.handler.AppendEntriesRequestHandler;
 import io.microraft.impl.state.RaftState;
-import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.PreVoteResponse;
-import io.microraft.model.message.RaftMessage;
 
 /**
- * Hands a Raft message to its replica, and lets a pre-candidate whose term is behind learn the
- * newer term from a refused pre-vote: a work-around for a liveness defect of MicroRaft 0.7.
+ * Lets a pre-candidate whose term is behind learn the newer term from a refused pre-vote
+ * ({@link RaftDelivery}): a work-around for a liveness defect of MicroRaft 0.7.
  *
  * <p>The defect. A replica refuses a pre-vote for a term below its own and answers with its own
  * term, as Raft says; but MicroRaft's {@code PreVoteResponseHandler} only counts grants and never
@@ -31,24 +27,9 @@ import io.microraft.model.message.RaftMessage;
 final class StaleTerm {
   private StaleTerm() {}
 
-  /**
-   * Hands {@code message} to {@code raft}, as {@code raft.handle} does, and applies the remedy;
-   * an append goes through {@link SnapshotTail} on the replica's executor, right before its
-   * handler (one task, as {@code raft.handle} would run).
-   */
-  static void deliver(RaftNode raft, RaftMessage message) {
-    if (message instanceof AppendEntriesRequest append && raft instanceof RaftNodeImpl impl) {
-      if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
-        impl.getExecutor().execute(() ->
-            new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run());
-      }
-      return;
-    }
-    raft.handle(message);
-    if (message instanceof PreVoteResponse refusal && !refusal.isGranted()
-        && raft instanceof RaftNodeImpl impl) {
-      impl.getExecutor().submit(() -> catchUp(impl, refusal.getTerm()));
-    }
+  /** After {@code refusal} reached {@code impl}: applies the remedy on its executor. */
+  static void refused(RaftNodeImpl impl, PreVoteResponse refusal) {
+    impl.getExecutor().submit(() -> catchUp(impl, refusal.getTerm()));
   }
 
   /** On the replica's executor: moves it to {@code term} if it is a follower far behind it. */

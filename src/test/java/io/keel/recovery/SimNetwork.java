@@ -36,8 +36,8 @@ final class SimNetwork {
   int delayMsMax = 15;
   double dropRate;
   double duplicateRate;
-  // Whether delivery goes through Keel's StaleTerm remedy, as on the event bus (off to show the
-  // MicroRaft defect it works around).
+  // Whether delivery goes through Keel's remedies (RaftDelivery), as on the event bus (off to
+  // show the MicroRaft defects they work around).
   boolean staleTermRemedy = true;
   // Whether appends go through SnapshotTail (off to show MicroRaft's stall alone).
   boolean snapshotTailRemedy = true;
@@ -114,7 +114,7 @@ final class SimNetwork {
     RaftMessage message = codec.decode(bytes);
     if (staleTermRemedy
         && (snapshotTailRemedy || !(message instanceof AppendEntriesRequest))) {
-      StaleTerm.deliver(node, message);
+      RaftDelivery.deliver(node, message);
     } else {
       node.handle(message);
     }
