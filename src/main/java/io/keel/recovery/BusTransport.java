@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * leave as one event-bus message per destination at the end of the turn ({@link RaftBatch}):
  * a node's hundreds of groups heartbeat to a peer in one message. Delivery is fire-and-forget,
  * as Raft expects of its network: a lost batch is a lost set of messages, which Raft retries.
- * Incoming batches are decoded and handed to the local group each message names.
+ * Incoming batches are decoded and handed to the local group each message names. Each message
+ * travels with a stamp for leader leases ({@link LeaderLease}), given by {@link #stampWith}.
  *
  * <p>All methods are called on the owning context (the groups' executor runs there).
  */
@@ -37,12 +39,13 @@ public final class BusTransport implements Transport {
   private final String nodeName;
   private final RaftCodec codec;
   private final Predicate<String> reachable;
-  private final Map<String, List<byte[]>> pending = new HashMap<>();
+  private final Map<String, List<RaftBatch.Stamped>> pending = new HashMap<>();
   private boolean flushScheduled;
   private long batchesSent;
   private long messagesSent;
   private MessageConsumer<Buffer> consumer;
   private SendObserver sends = (target, message, bytes) -> { };
+  private ToLongFunction<RaftMessage> stamps = message -> LeaderLease.NONE;
 
   /** Hears every Raft message sent, with its encoded size; called on the owning context. */
   @FunctionalInterface
@@ -68,30 +71,42 @@ public final class BusTransport implements Transport {
     return ADDRESS_PREFIX + name;
   }
 
+  /** Hands a received message, with its stamp, to the local group it names. */
+  @FunctionalInterface
+  public interface Receiver {
+    /** {@code message}, stamped {@code stamp}, arrived for {@code group}. */
+    void receive(RaftNode group, RaftMessage message, long stamp);
+  }
+
   /**
    * Starts receiving: each incoming message goes to {@code groups.apply(groupId)}, or is dropped
    * when this node has no such group (yet, or any more).
    */
   public Future<Void> listen(Function<Object, RaftNode> groups) {
+    return listen(groups, (group, message, stamp) -> RaftDelivery.deliver(group, message));
+  }
+
+  /** As {@link #listen(Function)}, handing each message and its stamp to {@code receiver}. */
+  public Future<Void> listen(Function<Object, RaftNode> groups, Receiver receiver) {
     consumer = context.owner().eventBus().consumer(address(nodeName), msg -> {
-      List<byte[]> messages;
+      List<RaftBatch.Stamped> messages;
       try {
         messages = RaftBatch.decode(msg.body().getBytes());
       } catch (IllegalArgumentException e) {
         log.warn("node {}: dropped a malformed Raft batch: {}", nodeName, e.getMessage());
         return;
       }
-      for (byte[] m : messages) {
+      for (RaftBatch.Stamped m : messages) {
         RaftMessage decoded;
         try {
-          decoded = codec.decode(m);
+          decoded = codec.decode(m.message());
         } catch (IllegalArgumentException e) {
           log.warn("node {}: dropped a malformed Raft message: {}", nodeName, e.getMessage());
           continue;
         }
         RaftNode group = groups.apply(decoded.getGroupId());
         if (group != null) {
-          RaftDelivery.deliver(group, decoded);
+          receiver.receive(group, decoded, m.stamp());
         }
       }
     });
@@ -103,6 +118,14 @@ public final class BusTransport implements Transport {
     this.sends = observer;
   }
 
+  /**
+   * Stamps every message sent with {@code stamps.applyAsLong(message)}, called on the owning
+   * context as the message is queued; call before sending.
+   */
+  public void stampWith(ToLongFunction<RaftMessage> stamps) {
+    this.stamps = stamps;
+  }
+
   /** Stops receiving. */
   public Future<Void> close() {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
@@ -112,7 +135,8 @@ public final class BusTransport implements Transport {
   public void send(RaftEndpoint target, RaftMessage message) {
     String to = NodeEndpoint.nodeOf(target);
     byte[] encoded = codec.encode(message);
-    pending.computeIfAbsent(to, k -> new ArrayList<>()).add(encoded);
+    pending.computeIfAbsent(to, k -> new ArrayList<>())
+        .add(new RaftBatch.Stamped(stamps.applyAsLong(message), encoded));
     messagesSent++;
     sends.sent(target, message, encoded.length);
     if (!flushScheduled) {
@@ -139,10 +163,10 @@ public final class BusTransport implements Transport {
   private void flush() {
     flushScheduled = false;
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(false);
-    for (Map.Entry<String, List<byte[]>> e : pending.entrySet()) {
-      List<byte[]> messages = e.getValue();
+    for (Map.Entry<String, List<RaftBatch.Stamped>> e : pending.entrySet()) {
+      List<RaftBatch.Stamped> messages = e.getValue();
       for (int from = 0; from < messages.size(); from += RaftBatch.MESSAGES_MAX) {
-        List<byte[]> slice = messages.subList(from,
+        List<RaftBatch.Stamped> slice = messages.subList(from,
             Math.min(messages.size(), from + RaftBatch.MESSAGES_MAX));
         context.owner().eventBus().send(address(e.getKey()),
             Buffer.buffer(RaftBatch.encode(slice)), options);

@@ -121,6 +121,8 @@ public final class PartitionGroups {
     final RaftLogStore store;
     final MachineSet machine;
     final Context host;
+    // On the replica's executor only: its part in leader leases for linearizable reads.
+    final LeaderLease lease;
     volatile String phase = "catching-up";
     volatile boolean retiring;
     // Touched by the driver only: the leader's view of its members' progress.
@@ -141,7 +143,8 @@ public final class PartitionGroups {
     long handOverTriedMs;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
-        MachineSet machine, Context host) {
+        MachineSet machine, Context host, long leaseNanos) {
+      this.lease = new LeaderLease(leaseNanos);
       this.partition = partition;
       this.self = self;
       this.raft = raft;
@@ -174,6 +177,11 @@ public final class PartitionGroups {
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
   private final Set<Integer> changing = ConcurrentHashMap.newKeySet();
   private final AtomicLong incarnations = new AtomicLong();
+  // MicroRaft's clock for every group here, and the time its heartbeat timestamps are read in.
+  private final MonotonicClock raftClock = new MonotonicClock();
+  private final long leaseNanos;
+  private final AtomicLong leaseReads = new AtomicLong();
+  private final AtomicLong roundReads = new AtomicLong();
   private final String incarnationBase = Long.toString(System.currentTimeMillis(), 36);
   private MessageConsumer<JsonObject> joinConsumer;
   private MessageConsumer<JsonObject> membersConsumer;
@@ -216,10 +224,12 @@ public final class PartitionGroups {
     this.machines = Map.copyOf(machines);
     this.config = config;
     this.events = events;
+    this.leaseNanos = LeaseReads.leaseNanos(config);
     for (Context host : this.hosts) {
       executors.add(new ContextExecutor(host));
       BusTransport transport = new BusTransport(host, node, codec, reachable);
       transport.observeSends(this::countCatchUp);
+      transport.stampWith(this::stamp);
       transports.add(transport);
       Executor onHost = task -> host.runOnContext(v -> task.run());
       answers.add(new DurableOrder(onHost));
@@ -258,6 +268,9 @@ public final class PartitionGroups {
     }).compose(v -> transports.get(0).listen(g -> {
       Replica r = replicas.get((Integer) g);
       return r == null ? null : r.raft;
+    }, (raft, message, stamp) -> {
+      Replica r = replicas.get((Integer) message.getGroupId());
+      RaftDelivery.deliver(raft, message, stamp, r == null || r.raft != raft ? null : r.lease);
     })).compose(v -> {
       joinConsumer = context.owner().eventBus().consumer(JOIN_PREFIX + node, this::onInvite);
       membersConsumer = context.owner().eventBus().consumer(MEMBERS_PREFIX + node,
@@ -344,18 +357,29 @@ public final class PartitionGroups {
   }
 
   /**
-   * Answers {@code query} from partition {@code p}'s state: linearizable on the leader (it
-   * confirms its leadership with a majority first), or, when {@code stale} is true, from this
-   * replica whatever its role.
+   * Answers {@code query} from partition {@code p}'s state: linearizable on the leader (from its
+   * own state while it holds a lease, else after confirming its leadership with a majority:
+   * {@link LeaseReads}), or, when {@code stale} is true, from this replica whatever its role.
    */
   public Future<byte[]> query(int p, byte[] query, boolean stale) {
     Replica r = replicas.get(p);
     if (r == null || (!stale && !serves(r))) {
       return Future.failedFuture(refuse(p, r));
     }
-    QueryPolicy policy = stale ? QueryPolicy.EVENTUAL_CONSISTENCY : QueryPolicy.LINEARIZABLE;
-    return answer(r, r.raft.<byte[]>query(new PartitionStateMachineAdapter.Query(query), policy,
-        Optional.empty(), Optional.empty()), () -> { });
+    PartitionStateMachineAdapter.Query q = new PartitionStateMachineAdapter.Query(query);
+    if (stale) {
+      return answer(r, r.raft.<byte[]>query(q, QueryPolicy.EVENTUAL_CONSISTENCY,
+          Optional.empty(), Optional.empty()), () -> { });
+    }
+    return answer(r, LeaseReads.<byte[]>query((RaftNodeImpl) r.raft, r.lease, q,
+        System::nanoTime, leased -> (leased ? leaseReads : roundReads).incrementAndGet()),
+        () -> { });
+  }
+
+  /** The stamp of a message a local replica sends ({@link LeaseReads#stamp}); on its host. */
+  private long stamp(RaftMessage message) {
+    Replica r = replicas.get((Integer) message.getGroupId());
+    return LeaseReads.stamp(message, r == null ? null : r.lease, System.nanoTime());
   }
 
   /**
@@ -453,15 +477,18 @@ public final class PartitionGroups {
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine);
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId(p).setConfig(config)
         .setExecutor(executors.get(h)).setTransport(guards.get(h)).setStore(store)
-        .setModelFactory(factory).setStateMachine(adapter);
+        .setModelFactory(factory).setStateMachine(adapter).setClock(raftClock);
     if (restored != null) {
       builder.setRestoredState(restored.state());
     } else {
       builder.setLocalEndpoint(self).setInitialGroupMembers(initial);
     }
     Replica r = new Replica(p, self, adapter.attach(builder.build()), store, machine,
-        hosts.get(h));
+        hosts.get(h), leaseNanos);
     replicas.put(p, r);
+    if (restored != null) {
+      LeaseReads.restored((RaftNodeImpl) r.raft);
+    }
     return Future.fromCompletionStage(r.raft.start(), context).map(x -> r);
   }
 
@@ -748,7 +775,7 @@ public final class PartitionGroups {
         reachableMembers.add(name);
       }
     });
-    return r.watch.stuckMembers(System.currentTimeMillis(), progress, commit, answers,
+    return r.watch.stuckMembers(raftClock.millis(), progress, commit, answers,
         reachableMembers, r.leaderSinceMs);
   }
 
@@ -766,7 +793,7 @@ public final class PartitionGroups {
     }
     List<String> voting = names(committed.getVotingMembers());
     String primary = t.primary(r.partition);
-    long now = System.currentTimeMillis();
+    long now = raftClock.millis(); // compared with MicroRaft's heartbeat timestamps
     int term = r.raft.getTerm().getTerm();
     if (term != r.ledTerm) {
       r.ledTerm = term;
@@ -871,7 +898,7 @@ public final class PartitionGroups {
       boolean start = anyway || HandOver.ready(impl, to);
       if (start) {
         long startMs = System.currentTimeMillis();
-        r.raft.transferLeadership(to).whenComplete((x, e) -> context.runOnContext(v -> {
+        LeaseReads.transfer(impl, r.lease, to).whenComplete((x, e) -> context.runOnContext(v -> {
           // While leadership moves, the group takes no writes: this is the partition's pause.
           long pause = System.currentTimeMillis() - startMs;
           handoffs.incrementAndGet();
@@ -948,6 +975,11 @@ public final class PartitionGroups {
       }
     }
     return n;
+  }
+
+  /** Linearizable reads this node answered under a lease, and after a heartbeat round. */
+  public JsonObject readStats() {
+    return new JsonObject().put("lease", leaseReads.get()).put("heartbeatRound", roundReads.get());
   }
 
   /** Leadership hand-overs this node made, and the longest write pause one caused. */

@@ -6,47 +6,59 @@ import java.util.List;
 
 /**
  * The framing of one event-bus message that carries many encoded Raft messages to one node:
- * a count, then each message as a length and its bytes. Multi-Raft systems coalesce per
- * destination like this so that hundreds of groups do not mean hundreds of messages per
- * heartbeat.
+ * a format mark, a count, then each message as its stamp ({@link LeaderLease}), a length and
+ * its bytes. Multi-Raft systems coalesce per destination like this so that hundreds of groups
+ * do not mean hundreds of messages per heartbeat.
  */
 final class RaftBatch {
   /** The most messages one batch may carry. */
   static final int MESSAGES_MAX = 65_536;
+  // "KRB2": a batch of this format; a node of another version finds its count out of range.
+  private static final int FORMAT = 0x4B524232;
+
+  /** One message of a batch, with its stamp ({@link LeaderLease#NONE} for none). */
+  record Stamped(long stamp, byte[] message) {}
 
   private RaftBatch() {}
 
-  static byte[] encode(List<byte[]> messages) {
+  static byte[] encode(List<Stamped> messages) {
     if (messages.size() > MESSAGES_MAX) {
       throw new IllegalArgumentException("a batch holds at most " + MESSAGES_MAX
           + " messages, was " + messages.size());
     }
-    int size = 4;
-    for (byte[] m : messages) {
-      size += 4 + m.length;
+    int size = 8;
+    for (Stamped m : messages) {
+      size += 12 + m.message().length;
     }
     ByteBuffer b = ByteBuffer.allocate(size);
-    b.putInt(messages.size());
-    for (byte[] m : messages) {
-      b.putInt(m.length).put(m);
+    b.putInt(FORMAT).putInt(messages.size());
+    for (Stamped m : messages) {
+      b.putLong(m.stamp()).putInt(m.message().length).put(m.message());
     }
     return b.array();
   }
 
-  static List<byte[]> decode(byte[] batch) {
+  static List<Stamped> decode(byte[] batch) {
     ByteBuffer b = ByteBuffer.wrap(batch);
-    if (b.remaining() < 4) {
-      throw new IllegalArgumentException("a batch needs a count, had " + batch.length + " bytes");
+    if (b.remaining() < 8) {
+      throw new IllegalArgumentException("a batch needs a format mark and a count, had "
+          + batch.length + " bytes");
+    }
+    int format = b.getInt();
+    if (format != FORMAT) {
+      throw new IllegalArgumentException("not a batch of this version's format (mark "
+          + Integer.toHexString(format) + "); is a node of another Keel version in the cluster?");
     }
     int n = b.getInt();
     if (n < 0 || n > MESSAGES_MAX) {
       throw new IllegalArgumentException("batch count out of range: " + n);
     }
-    List<byte[]> out = new ArrayList<>(n);
+    List<Stamped> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      if (b.remaining() < 4) {
+      if (b.remaining() < 12) {
         throw new IllegalArgumentException("batch ends inside message " + i);
       }
+      long stamp = b.getLong();
       int len = b.getInt();
       if (len < 0 || len > b.remaining()) {
         throw new IllegalArgumentException("message " + i + " claims " + len + " bytes, "
@@ -54,7 +66,7 @@ final class RaftBatch {
       }
       byte[] m = new byte[len];
       b.get(m);
-      out.add(m);
+      out.add(new Stamped(stamp, m));
     }
     if (b.hasRemaining()) {
       throw new IllegalArgumentException(b.remaining() + " bytes after the last message");

@@ -2,9 +2,13 @@ package io.keel.recovery;
 
 import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
+import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
 import io.microraft.impl.handler.AppendEntriesRequestHandler;
+import io.microraft.impl.handler.AppendEntriesSuccessResponseHandler;
+import io.microraft.impl.state.RaftState;
 import io.microraft.model.message.AppendEntriesRequest;
+import io.microraft.model.message.AppendEntriesSuccessResponse;
 import io.microraft.model.message.PreVoteResponse;
 import io.microraft.model.message.RaftMessage;
 
@@ -13,21 +17,51 @@ import io.microraft.model.message.RaftMessage;
  * work-arounds for MicroRaft 0.7 on the way: an append goes through {@link SnapshotTail} on the
  * replica's executor right before its handler, in one task as {@code handle} would run it; a
  * refused pre-vote is then seen by {@link StaleTerm}. The event-bus transport and the
- * simulation's network both deliver through here.
+ * simulation's network both deliver through here. With a {@link LeaderLease}, the stamps of
+ * appends a follower accepts and of the successful responses its leader receives are noted in
+ * the same task as the handler, so they describe the state the handler left.
  */
 final class RaftDelivery {
   private RaftDelivery() {}
 
   /** Delivers {@code message} to {@code raft}. */
   static void deliver(RaftNode raft, RaftMessage message) {
+    deliver(raft, message, LeaderLease.NONE, null);
+  }
+
+  /**
+   * Delivers {@code message}, stamped {@code stamp}, to {@code raft}, noting the stamp in
+   * {@code lease} (the replica's own; null for none).
+   */
+  static void deliver(RaftNode raft, RaftMessage message, long stamp, LeaderLease lease) {
     if (!(raft instanceof RaftNodeImpl impl)) {
       raft.handle(message);
       return;
     }
+    boolean noted = lease != null && stamp != LeaderLease.NONE;
     if (message instanceof AppendEntriesRequest append) {
       if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
-        impl.getExecutor().execute(() ->
-            new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run());
+        impl.getExecutor().execute(() -> {
+          new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run();
+          RaftState state = impl.state();
+          // Accepted: the sender leads this replica's term, and stickiness holds from now.
+          if (noted && state.term() == append.getTerm()
+              && append.getSender().equals(state.leader())) {
+            lease.heard(append.getTerm(), stamp);
+          }
+        });
+      }
+      return;
+    }
+    if (noted && message instanceof AppendEntriesSuccessResponse ok) {
+      if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
+        impl.getExecutor().execute(() -> {
+          new AppendEntriesSuccessResponseHandler(impl, ok).run();
+          RaftState state = impl.state();
+          if (state.role() == RaftRole.LEADER && state.term() == ok.getTerm()) {
+            lease.acknowledged(ok.getTerm(), ok.getSender(), stamp);
+          }
+        });
       }
       return;
     }

@@ -221,6 +221,7 @@ public final class RecoveryVerticle extends VerticleBase {
         .put("restoredGroups", restoredGroups).put("log", log)
         .put("phases", g == null ? new JsonObject() : g.phaseCounts())
         .put("moves", g == null ? new JsonObject() : g.handoffStats())
+        .put("reads", g == null ? new JsonObject() : g.readStats())
         .put("partitions", g == null ? new JsonArray() : g.status());
   }
 

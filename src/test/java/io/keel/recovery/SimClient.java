@@ -5,10 +5,12 @@ import io.keel.recovery.SimCounterMachine.Command;
 import io.microraft.Ordered;
 import io.microraft.QueryPolicy;
 import io.microraft.RaftEndpoint;
+import io.microraft.impl.RaftNodeImpl;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A client with one request outstanding at a time: it sends the request to the node it
@@ -32,6 +34,7 @@ final class SimClient {
   long notOwner;
   long unavailable;
   long timeouts;
+  long leaseReads;
 
   SimClient(SimCluster cluster, long id, SplittableRandom random) {
     this.cluster = cluster;
@@ -107,8 +110,15 @@ final class SimClient {
     });
     PartitionStateMachineAdapter.Query query =
         new PartitionStateMachineAdapter.Query(key.getBytes(StandardCharsets.UTF_8));
-    target.raft.<Object>query(query, QueryPolicy.LINEARIZABLE, Optional.empty(),
-        Optional.empty()).whenComplete((ordered, error) -> {
+    CompletableFuture<Ordered<Object>> answer = cluster.leaseReads
+        ? LeaseReads.query((RaftNodeImpl) target.raft, target.lease, query, cluster::nanos,
+            leased -> {
+              if (leased) {
+                leaseReads++;
+              }
+            })
+        : target.raft.query(query, QueryPolicy.LINEARIZABLE, Optional.empty(), Optional.empty());
+    answer.whenComplete((ordered, error) -> {
           if (error == null) {
             target.afterDurable(() -> onRead(key, ordered, ackedAtSend, thisAttempt));
             return;

@@ -3,6 +3,7 @@ package io.keel.recovery;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
+import io.microraft.impl.RaftNodeImpl;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +73,10 @@ final class SimCluster {
   boolean deadLeaderRemedy = true;
   // Whether a replica that applied its own removal stops applying (SelfRemoval), as on a node.
   boolean selfRemovalRemedy = true;
+  // Whether linearizable reads go through leader leases (LeaseReads), as on a node; and whether
+  // a restarted replica keeps the promise leases rely on (off to show what that is for).
+  boolean leaseReads = true;
+  boolean restartKeepsPromise = true;
   // Apply loops SelfRemoval stopped, in node incarnations that ended (see selfRemovalStops()).
   long selfRemovalStops;
   // Exceptions MicroRaft's own tasks threw (a real executor would log them and go on).
@@ -94,7 +99,7 @@ final class SimCluster {
     this.seed = seed;
     this.random = new SplittableRandom(seed);
     this.config = config;
-    this.network = new SimNetwork(queue, random.split(), this::liveRaft);
+    this.network = new SimNetwork(queue, random.split(), this::liveRaft, this::lease);
     List<RaftEndpoint> members = new ArrayList<>();
     for (int i = 1; i <= memberCount; i++) {
       members.add(new NodeEndpoint("n" + i));
@@ -151,6 +156,17 @@ final class SimCluster {
     if (node.adapter != null) {
       selfRemovalStops += node.adapter.selfRemovalStops();
     }
+  }
+
+  /** The lease of node {@code name}'s running replica, or null (down, or leases off). */
+  private LeaderLease lease(String name) {
+    SimNode n = nodes.get(name);
+    return leaseReads && n != null && n.isUp() ? n.lease : null;
+  }
+
+  /** The virtual time in the nanoseconds leases are measured in. */
+  long nanos() {
+    return queue.nowMs() * 1_000_000L;
   }
 
   SimNode node(String name) {
@@ -282,6 +298,31 @@ final class SimCluster {
     if (checker.failure() != null) {
       throw checker.failure();
     }
+    checkLeases();
+  }
+
+  /**
+   * What leader leases promise: while a node holds one for its term, no node leads a later
+   * term. A read it answers from its own state then misses no acknowledged write.
+   */
+  private void checkLeases() {
+    if (!leaseReads) {
+      return;
+    }
+    long now = nanos();
+    for (SimNode holder : nodes.values()) {
+      if (!holder.isUp() || !LeaseReads.holds((RaftNodeImpl) holder.raft, holder.lease, now)) {
+        continue;
+      }
+      int term = holder.raft.getTerm().getTerm();
+      for (SimNode other : nodes.values()) {
+        if (other != holder && other.isLeader() && other.raft.getTerm().getTerm() > term) {
+          throw new AssertionError(holder.name + " holds a lease in term " + term + " while "
+              + other.name + " leads term " + other.raft.getTerm().getTerm() + " at virtual ms "
+              + queue.nowMs());
+        }
+      }
+    }
   }
 
   /** Heals everything, stops the clients, lets the group catch up and checks the end state. */
@@ -334,14 +375,19 @@ final class SimCluster {
     return n;
   }
 
+  long acks() {
+    return clients.stream().mapToLong(c -> c.acks).sum();
+  }
+
+  /** Reads the clients sent that a leader answered under its lease (some of them answered). */
+  long leaseReads() {
+    return clients.stream().mapToLong(c -> c.leaseReads).sum();
+  }
+
   String summary() {
-    long acks = 0;
-    for (SimClient c : clients) {
-      acks += c.acks;
-    }
     return "seed=" + seed + " steps=" + queue.executed() + " virtualMs=" + queue.nowMs()
-        + " acks=" + acks + " committed=" + checker.committedCount() + " reads="
-        + checker.reads + " applies=" + checker.applies + " installs=" + checker.installs
+        + " acks=" + acks() + " committed=" + checker.committedCount() + " reads="
+        + checker.reads + " leaseReads=" + leaseReads() + " applies=" + checker.applies + " installs=" + checker.installs
         + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
         + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
         + network.dropped + " raftTaskErrors=" + raftTaskErrors

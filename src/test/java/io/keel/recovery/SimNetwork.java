@@ -29,6 +29,7 @@ final class SimNetwork {
   private final TaskQueue queue;
   private final SplittableRandom random;
   private final Function<String, RaftNode> liveNodes;
+  private final Function<String, LeaderLease> leases;
   private final Set<String> cut = new HashSet<>();
   private final RaftCodec codec = new RaftCodec(new DefaultRaftModelFactory(), NodeEndpoint::new,
       Map.of(NEW_TERM_TAG, PartitionStateMachineAdapter.NewTermOperation.INSTANCE));
@@ -47,11 +48,15 @@ final class SimNetwork {
 
   /**
    * @param liveNodes the running Raft node of a node id, or null if it is down
+   * @param leases the lease of a node id's running replica, or null (down, or no leases): its
+   *     messages are stamped and its deliveries noted as on the event bus ({@link LeaseReads})
    */
-  SimNetwork(TaskQueue queue, SplittableRandom random, Function<String, RaftNode> liveNodes) {
+  SimNetwork(TaskQueue queue, SplittableRandom random, Function<String, RaftNode> liveNodes,
+      Function<String, LeaderLease> leases) {
     this.queue = queue;
     this.random = random;
     this.liveNodes = liveNodes;
+    this.leases = leases;
   }
 
   Transport transport(String from) {
@@ -97,14 +102,17 @@ final class SimNetwork {
       return;
     }
     byte[] bytes = codec.encode(message);
+    LeaderLease lease = leases.apply(from);
+    long stamp = lease == null ? LeaderLease.NONE
+        : LeaseReads.stamp(message, lease, queue.nowMs() * 1_000_000L);
     int copies = random.nextDouble() < duplicateRate ? 2 : 1;
     for (int i = 0; i < copies; i++) {
       queue.schedule(delayMsMin + random.nextInt(delayMsMax - delayMsMin + 1),
-          () -> deliver(from, to, bytes));
+          () -> deliver(from, to, bytes, stamp));
     }
   }
 
-  private void deliver(String from, String to, byte[] bytes) {
+  private void deliver(String from, String to, byte[] bytes, long stamp) {
     RaftNode node = liveNodes.apply(to);
     if (node == null || isCut(from, to)) {
       dropped++;
@@ -114,7 +122,7 @@ final class SimNetwork {
     RaftMessage message = codec.decode(bytes);
     if (staleTermRemedy
         && (snapshotTailRemedy || !(message instanceof AppendEntriesRequest))) {
-      RaftDelivery.deliver(node, message);
+      RaftDelivery.deliver(node, message, stamp, leases.apply(to));
     } else {
       node.handle(message);
     }

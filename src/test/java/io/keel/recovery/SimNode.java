@@ -4,6 +4,7 @@ import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
+import io.microraft.impl.RaftNodeImpl;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.List;
 import java.util.Random;
@@ -26,6 +27,8 @@ final class SimNode {
   SimCounterMachine machine;
   RaftNode raft;
   PartitionStateMachineAdapter adapter;
+  // This incarnation's part in leader leases (LeaseReads).
+  LeaderLease lease;
   int incarnation;
   // This incarnation's messages, and its reports to the checker and clients: each waits until
   // what it depends on is on the disk, as a Keel node's do (DurableSends, the log's barrier).
@@ -72,6 +75,10 @@ final class SimNode {
       builder.setRestoredState(restored);
     }
     raft = builder.build();
+    lease = new LeaderLease(LeaseReads.leaseNanos(config));
+    if (restored != null && cluster.leaseReads && cluster.restartKeepsPromise) {
+      LeaseReads.restored((RaftNodeImpl) raft);
+    }
     if (cluster.selfRemovalRemedy) {
       adapter.attach(raft);
     }

@@ -2,6 +2,7 @@ package io.keel.recovery;
 
 import io.microraft.MembershipChangeMode;
 import io.microraft.RaftEndpoint;
+import io.microraft.impl.RaftNodeImpl;
 import io.microraft.RaftNodeStatus;
 import io.microraft.report.RaftGroupMembers;
 import java.util.ArrayList;
@@ -146,8 +147,8 @@ final class SimReconfig {
         break;
       case TRANSFER_LEADERSHIP:
         begin(leader);
-        leader.raft.transferLeadership(new NodeEndpoint(step.node()))
-            .whenComplete((r, e) -> inFlight = false);
+        LeaseReads.transfer((RaftNodeImpl) leader.raft, leader.lease,
+            new NodeEndpoint(step.node())).whenComplete((r, e) -> inFlight = false);
         break;
       default:
         break;

@@ -80,6 +80,7 @@ final class SimRun {
     cluster.guardCampaigns = !evenVoterCounts;
     cluster.deadLeaderRemedy = !evenVoterCounts;
     cluster.network.staleTermRemedy = !evenVoterCounts;
+    cluster.leaseReads = !evenVoterCounts; // leases rely on CampaignGuard
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;

@@ -31,6 +31,10 @@ class SimStaleTermTest {
   private static SimCluster deadlocked(boolean remedy) {
     SimCluster cluster = new SimCluster(7, 3);
     cluster.network.staleTermRemedy = remedy;
+    // The old leader campaigns as soon as it restarts, as before leases: kept from campaigning
+    // for a heartbeat timeout (LeaseReads.restored), it lets the middle log win, which is
+    // correct too but not the scenario.
+    cluster.restartKeepsPromise = false;
     cluster.start();
     assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
     SimNode leader = cluster.leader();
