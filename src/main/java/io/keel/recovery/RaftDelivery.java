@@ -15,7 +15,8 @@ import io.microraft.model.message.RaftMessage;
 /**
  * Hands a received Raft message to its replica, as {@code RaftNode.handle} does, with Keel's
  * work-arounds for MicroRaft 0.7 on the way: an append goes through {@link SnapshotTail} on the
- * replica's executor right before its handler, in one task as {@code handle} would run it; a
+ * replica's executor right before its handler, in one task as {@code handle} would run it
+ * (an append that lies wholly at or before the replica's snapshot is answered there); a
  * refused pre-vote is then seen by {@link StaleTerm}. The event-bus transport and the
  * simulation's network both deliver through here. With a {@link LeaderLease}, the stamps of
  * appends a follower accepts and of the successful responses its leader receives are noted in
@@ -42,7 +43,9 @@ final class RaftDelivery {
     if (message instanceof AppendEntriesRequest append) {
       if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
         impl.getExecutor().execute(() -> {
-          new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run();
+          if (!SnapshotTail.answerAtSnapshot(impl, append)) {
+            new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run();
+          }
           RaftState state = impl.state();
           // Accepted: the sender leads this replica's term, and stickiness holds from now.
           if (noted && state.term() == append.getTerm()

@@ -1,6 +1,8 @@
 package io.keel.recovery;
 
+import io.microraft.RaftEndpoint;
 import io.microraft.RaftNodeStatus;
+import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
 import io.microraft.impl.log.RaftLog;
 import io.microraft.impl.state.RaftState;
@@ -40,12 +42,56 @@ import java.util.List;
  *   Its last index is then S, so the check takes the snapshot's term.</li>
  * </ul>
  * It is the same append from the same leader, and its answer names the same last index. An
- * append from a leader behind the replica's term, or with nothing after S, or that a replica
- * of 0.7 takes anyway, is handed over as it came. This uses MicroRaft's implementation
- * classes; it must run on the replica's executor, right before the append's handler.
+ * append from a leader behind the replica's term, or that a replica of 0.7 takes anyway, is
+ * handed over as it came.
+ *
+ * <p>An append with nothing after S (a heartbeat while the leader still looks for where the
+ * logs agree, or a batch that ends at or before S) would be refused the same way, for ever
+ * (membership seeds 2239 and 3323: a new leader whose commit index was behind a follower's
+ * snapshot probed it with empty appends from below S). {@link #answerAtSnapshot} answers it as
+ * the handler would answer an append that agrees up to S: the replica takes the sender as its
+ * leader of that term, and succeeds with S as its last index, which is true, since everything
+ * up to S is committed and a leader holds every committed entry. The leader then sends from
+ * S + 1, which {@link #adapt} hands over. This uses MicroRaft's implementation classes; both
+ * must run on the replica's executor, in the task of the append's handler.
  */
 final class SnapshotTail {
   private SnapshotTail() {}
+
+  /**
+   * Answers {@code append} when all of it lies at or before {@code impl}'s snapshot and 0.7
+   * would refuse it; true if it did (then the handler must not run). On its executor.
+   */
+  static boolean answerAtSnapshot(RaftNodeImpl impl, AppendEntriesRequest append) {
+    RaftNodeStatus status = impl.getStatus();
+    if (RaftNodeStatus.isTerminal(status) || status == RaftNodeStatus.INITIAL) {
+      return false;
+    }
+    RaftState state = impl.state();
+    RaftLog log = state.log();
+    long snapshot = log.snapshotIndex();
+    long prev = append.getPreviousLogIndex();
+    if (snapshot == 0 || append.getTerm() < state.term()
+        || prev + append.getLogEntries().size() > snapshot
+        || (prev == snapshot && log.lastLogOrSnapshotIndex() == snapshot)) {
+      return false; // not below the snapshot, from a stale leader, or taken as it is
+    }
+    // What the handler does before its check: newer term, leader, heartbeat.
+    if (append.getTerm() > state.term()
+        || (state.role() != RaftRole.FOLLOWER && state.role() != RaftRole.LEARNER)) {
+      impl.toFollower(append.getTerm());
+    }
+    RaftEndpoint leader = append.getSender();
+    if (!leader.equals(state.leader())) {
+      impl.leader(leader);
+    }
+    impl.leaderHeartbeatReceived();
+    impl.send(leader, impl.getModelFactory().createAppendEntriesSuccessResponseBuilder()
+        .setGroupId(impl.getGroupId()).setSender(impl.getLocalEndpoint()).setTerm(state.term())
+        .setLastLogIndex(snapshot).setQuerySequenceNumber(append.getQuerySequenceNumber())
+        .setFlowControlSequenceNumber(append.getFlowControlSequenceNumber()).build());
+    return true;
+  }
 
   /** {@code append} as {@code impl} can take it, after any cut of its tail; on its executor. */
   static AppendEntriesRequest adapt(RaftNodeImpl impl, AppendEntriesRequest append) {

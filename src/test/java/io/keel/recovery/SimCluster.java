@@ -4,6 +4,9 @@ import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.impl.RaftNodeImpl;
+import io.microraft.impl.state.FollowerState;
+import io.microraft.impl.state.LeaderState;
+import io.microraft.impl.state.RaftState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -358,6 +361,21 @@ final class SimCluster {
             .append(n.raft.getTerm().getLeaderEndpoint()).append(" applied=")
             .append(n.machine.lastIndex()).append(" members=")
             .append(n.raft.getCommittedMembers().getMembers());
+        RaftState state = ((RaftNodeImpl) n.raft).state();
+        b.append(" role=").append(state.role()).append(" commit=").append(state.commitIndex())
+            .append(" last=").append(state.log().lastLogOrSnapshotIndex()).append(" snapshot=")
+            .append(state.log().snapshotIndex()).append(" effectiveVoters=")
+            .append(state.effectiveGroupMembers().getVotingMembers());
+        LeaderState leading = state.leaderState();
+        if (leading != null) {
+          for (RaftEndpoint f : state.remoteMembers()) {
+            FollowerState fs = leading.getFollowerStateOrNull(f);
+            if (fs != null) {
+              b.append(" ").append(f.getId()).append(":match=").append(fs.matchIndex())
+                  .append(",next=").append(fs.nextIndex());
+            }
+          }
+        }
       } else {
         b.append(" DOWN");
       }
