@@ -74,7 +74,7 @@ public class KeelOptions {
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
       "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs",
-      "eventLoops", "wal",
+      "leaseReads", "eventLoops", "wal",
       "map", "eventBusTls");
 
   private String name;
@@ -99,6 +99,7 @@ public class KeelOptions {
   private int routeAttemptsMax = DEFAULT_ROUTE_ATTEMPTS_MAX;
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
   private long lockClockMarginMs = DEFAULT_LOCK_CLOCK_MARGIN_MS;
+  private boolean leaseReads = true;
   private int eventLoops = DEFAULT_EVENT_LOOPS;
   private WalOptions wal = new WalOptions();
   private MapOptions map = new MapOptions();
@@ -148,6 +149,7 @@ public class KeelOptions {
     setRouteAttemptsMax(r.integer("routeAttemptsMax", DEFAULT_ROUTE_ATTEMPTS_MAX));
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
     setLockClockMarginMs(r.longValue("lockClockMarginMs", DEFAULT_LOCK_CLOCK_MARGIN_MS));
+    setLeaseReads(r.bool("leaseReads", true));
     setEventLoops(r.integer("eventLoops", DEFAULT_EVENT_LOOPS));
     // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
@@ -178,7 +180,8 @@ public class KeelOptions {
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
         .put("reconcileIntervalMs", reconcileIntervalMs)
-        .put("lockClockMarginMs", lockClockMarginMs).put("eventLoops", eventLoops)
+        .put("lockClockMarginMs", lockClockMarginMs).put("leaseReads", leaseReads)
+        .put("eventLoops", eventLoops)
         .put("wal", wal.toJson())
         .put("map", map.toJson()).put("eventBusTls", eventBusTls.toJson());
   }
@@ -478,6 +481,22 @@ public class KeelOptions {
           + lockClockMarginMs);
     }
     this.lockClockMarginMs = lockClockMarginMs;
+    return this;
+  }
+
+  /**
+   * Whether this node's partition leaders answer linearizable reads from their own state while
+   * they hold a leader lease, rather than after a round of heartbeats to a majority each time.
+   * Leases assume that clocks run at nearly the same rate and that a machine is never
+   * suspended with its monotonic clock stopped (a paused virtual machine); turn them off where
+   * that may happen. Followers keep the promise leases rely on either way, so nodes may differ.
+   */
+  public boolean isLeaseReads() {
+    return leaseReads;
+  }
+
+  public KeelOptions setLeaseReads(boolean leaseReads) {
+    this.leaseReads = leaseReads;
     return this;
   }
 

@@ -85,6 +85,12 @@ class KeelOptionsTest {
         .hasMessage("lockClockMarginMs must be 0..60000, was -1");
     assertThatThrownBy(() -> new KeelOptions().setLockClockMarginMs(60_001))
         .hasMessage("lockClockMarginMs must be 0..60000, was 60001");
+    KeelOptions noLeases = new KeelOptions(new JsonObject().put("leaseReads", false));
+    assertThat(noLeases.isLeaseReads()).isFalse();
+    assertThat(new KeelOptions(noLeases.toJson())).isEqualTo(noLeases);
+    assertThat(new KeelOptions().isLeaseReads()).isTrue();
+    assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("leaseReads", "yes")))
+        .hasMessageContaining("leaseReads");
   }
 
   @Test

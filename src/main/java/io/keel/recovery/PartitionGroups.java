@@ -180,6 +180,7 @@ public final class PartitionGroups {
   // MicroRaft's clock for every group here, and the time its heartbeat timestamps are read in.
   private final MonotonicClock raftClock = new MonotonicClock();
   private final long leaseNanos;
+  private volatile boolean useLeases = true;
   private final AtomicLong leaseReads = new AtomicLong();
   private final AtomicLong roundReads = new AtomicLong();
   private final String incarnationBase = Long.toString(System.currentTimeMillis(), 36);
@@ -371,15 +372,30 @@ public final class PartitionGroups {
       return answer(r, r.raft.<byte[]>query(q, QueryPolicy.EVENTUAL_CONSISTENCY,
           Optional.empty(), Optional.empty()), () -> { });
     }
+    if (!useLeases) {
+      roundReads.incrementAndGet();
+      return answer(r, r.raft.<byte[]>query(q, QueryPolicy.LINEARIZABLE, Optional.empty(),
+          Optional.empty()), () -> { });
+    }
     return answer(r, LeaseReads.<byte[]>query((RaftNodeImpl) r.raft, r.lease, q,
         System::nanoTime, leased -> (leased ? leaseReads : roundReads).incrementAndGet()),
         () -> { });
   }
 
+  /**
+   * Whether leaders here answer linearizable reads under their lease (the default) or always
+   * after a heartbeat round. Replicas keep the promise leases rely on either way.
+   */
+  public void useLeaseReads(boolean use) {
+    this.useLeases = use;
+  }
+
   /** The stamp of a message a local replica sends ({@link LeaseReads#stamp}); on its host. */
   private long stamp(RaftMessage message) {
     Replica r = replicas.get((Integer) message.getGroupId());
-    return LeaseReads.stamp(message, r == null ? null : r.lease, System.nanoTime());
+    // Not the current replica's (one replaced meanwhile): its echo would not be its own.
+    boolean own = r != null && r.self.equals(message.getSender());
+    return LeaseReads.stamp(message, own ? r.lease : null, System.nanoTime());
   }
 
   /**

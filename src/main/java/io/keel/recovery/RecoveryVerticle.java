@@ -150,6 +150,7 @@ public final class RecoveryVerticle extends VerticleBase {
               name -> routing.members().stream().anyMatch(m -> m.name().equals(name)),
               machines, PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
           g.observeCommits(commitObserver);
+          g.useLeaseReads(options.isLeaseReads());
           groups = g;
           Future<Void> started = g.start(restored, outcome.bootstrap(), options.getPartitions(),
               DRIVE_INTERVAL_MS);

@@ -122,6 +122,24 @@ class MapIT {
   }
 
   @Test
+  void linearizable_reads_are_answered_under_the_leaders_lease() throws Exception {
+    long before = leaseReads();
+    long version = call(a, Addresses.MAP_PUT, put("leased", "k", "v")).getLong("version");
+    for (Keel reader : List.of(a, b, c, a, b, c)) {
+      JsonObject got = call(reader, Addresses.MAP_GET, key("leased", "k"));
+      assertThat(got.getLong("version")).isEqualTo(version);
+    }
+    // A leader holds its lease once a majority has echoed a recent heartbeat or append.
+    assertThat(leaseReads()).as("reads the leader answered under its lease")
+        .isGreaterThan(before);
+  }
+
+  private static long leaseReads() {
+    return List.of(a, b, c).stream()
+        .mapToLong(k -> k.groups().readStats().getLong("lease")).sum();
+  }
+
+  @Test
   void the_java_api_compares_and_sets_and_refuses_wrong_versions_with_conflict()
       throws Exception {
     KeelMap map = b.map("java");
