@@ -1,20 +1,17 @@
 package io.keel.harness;
 
+import io.keel.recovery.UtcMillisClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
 /**
  * The system clock plus an offset that a test changes while a node runs: a jump forward or
  * back of a node's lease clock. In a node process the offset is read from a file
  * ({@link #watching}) that the test rewrites ({@link #write}).
  */
-public final class SkewedClock extends Clock {
+public final class SkewedClock extends UtcMillisClock {
   private final Path file;
   private final long periodNanos;
   private volatile long offsetMs;
@@ -52,21 +49,6 @@ public final class SkewedClock extends Clock {
       offsetMs = read(file, offsetMs);
     }
     return System.currentTimeMillis() + offsetMs;
-  }
-
-  @Override
-  public Instant instant() {
-    return Instant.ofEpochMilli(millis());
-  }
-
-  @Override
-  public ZoneId getZone() {
-    return ZoneOffset.UTC;
-  }
-
-  @Override
-  public Clock withZone(ZoneId zone) {
-    throw new UnsupportedOperationException("a lease clock has no zone");
   }
 
   /**
