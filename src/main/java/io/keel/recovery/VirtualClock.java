@@ -1,9 +1,9 @@
 package io.keel.recovery;
 
 /**
- * A {@link java.time.Clock} that reads the virtual time of a {@link TaskQueue}, offset by a fixed epoch
- * so that instants look like real ones. MicroRaft reads time only through the clock it is
- * given, so a node on this clock sees time pass only as its queue runs.
+ * A {@link java.time.Clock} that reads the virtual time of a {@link TaskQueue}, offset by a
+ * fixed epoch so that instants look like real ones. MicroRaft reads time only through the
+ * clock it is given, so a node on this clock sees time pass only as its queue runs.
  */
 final class VirtualClock extends UtcMillisClock {
 

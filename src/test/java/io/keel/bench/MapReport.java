@@ -35,10 +35,10 @@ final class MapReport {
     }
     return t.note("Keel acknowledges a put once 2 of the key's 3 replicas have it fsync'd in"
         + " their write-ahead log; a Keel get is linearizable (the leader answers under its"
-        + " lease, or confirms its lead with a majority first). IMap and AsyncMap keep each entry in the memory of its owner and"
-        + " of one backup (Hazelcast's default, synchronous), nothing on disk; their gets read"
-        + " the owner. \"node CPU per op\": CPU time of the three node processes together per"
-        + " answered request, warm-up included.");
+        + " lease, or confirms its lead with a majority first). IMap and AsyncMap keep each"
+        + " entry in the memory of its owner and of one backup (Hazelcast's default,"
+        + " synchronous), nothing on disk; their gets read the owner. \"node CPU per op\": CPU"
+        + " time of the three node processes together per answered request, warm-up included.");
   }
 
   static List<Sample> of(List<Sample> samples, String verb, int inFlight, String system) {

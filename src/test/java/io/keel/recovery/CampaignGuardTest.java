@@ -5,16 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.microraft.RaftConfig;
 import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
+import io.microraft.impl.RaftNodeImpl;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.impl.DefaultRaftModelFactory;
+import io.microraft.model.message.AppendEntriesSuccessResponse;
 import io.microraft.model.message.RaftMessage;
+import io.microraft.model.message.VoteRequest;
 import io.microraft.persistence.NopRaftStore;
 import io.microraft.transport.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A replica outside its group's voters never asks for votes; every other message passes. */
+/**
+ * A replica outside its group's voters never asks for votes, nor does one that still owes a
+ * leader its vote (leader leases); every other message passes.
+ */
 class CampaignGuardTest {
   private final RaftModelFactory f = new DefaultRaftModelFactory();
   private final RaftEndpoint a = new NodeEndpoint("a");
@@ -64,6 +70,24 @@ class CampaignGuardTest {
     }
     assertThat(sent).hasSize(1).allMatch(m -> m.getClass().getSimpleName()
         .contains("AppendEntriesSuccessResponse"));
+  }
+
+  @Test
+  void a_voter_that_heard_a_leader_within_the_timeout_asks_only_for_a_transfers_votes() {
+    RaftNode voter = node(a, List.of(a, b));
+    ((RaftNodeImpl) voter).leaderHeartbeatReceived();
+    Transport guarded = new CampaignGuard(recording, g -> voter);
+    RaftMessage sticky = f.createVoteRequestBuilder().setGroupId(1).setSender(a).setTerm(2)
+        .setLastLogTerm(1).setLastLogIndex(5).setSticky(true).build();
+    guarded.send(b, sticky);
+    for (RaftMessage m : requests(a)) {
+      guarded.send(b, m);
+    }
+    // Dropped: the sticky vote request and the pre-vote. Sent: the transfer's vote, the answer.
+    assertThat(sent).hasSize(2);
+    assertThat(sent.get(0)).isInstanceOfSatisfying(VoteRequest.class,
+        v -> assertThat(v.isSticky()).isFalse());
+    assertThat(sent.get(1)).isInstanceOf(AppendEntriesSuccessResponse.class);
   }
 
   @Test

@@ -405,7 +405,8 @@ final class SimCluster {
   String summary() {
     return "seed=" + seed + " steps=" + queue.executed() + " virtualMs=" + queue.nowMs()
         + " acks=" + acks() + " committed=" + checker.committedCount() + " reads="
-        + checker.reads + " leaseReads=" + leaseReads() + " applies=" + checker.applies + " installs=" + checker.installs
+        + checker.reads + " leaseReads=" + leaseReads() + " applies=" + checker.applies
+        + " installs=" + checker.installs
         + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
         + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
         + network.dropped + " raftTaskErrors=" + raftTaskErrors

@@ -182,7 +182,8 @@ final class SimReconfig {
       match.put(m, n.isUp() ? n.machine.lastIndex() : 0L);
       answered.put(m, n.isUp() && RaftNodeStatus.isTerminal(n.raft.getStatus()) ? leaderSince
           : now);
-      if (n.isUp() && !cluster.network.isCut(leader.name, m) && !cluster.network.isCut(m, leader.name)) {
+      if (n.isUp() && !cluster.network.isCut(leader.name, m)
+          && !cluster.network.isCut(m, leader.name)) {
         reachable.add(m);
       }
     }
