@@ -71,11 +71,11 @@ public final class BusTransport implements Transport {
     return ADDRESS_PREFIX + name;
   }
 
-  /** Hands a received message, with its stamp, to the local group it names. */
+  /** Takes each received message, with its stamp, to the local group it names. */
   @FunctionalInterface
   public interface Receiver {
-    /** {@code message}, stamped {@code stamp}, arrived for {@code group}. */
-    void receive(RaftNode group, RaftMessage message, long stamp);
+    /** {@code message}, stamped {@code stamp}, arrived. */
+    void receive(RaftMessage message, long stamp);
   }
 
   /**
@@ -83,11 +83,16 @@ public final class BusTransport implements Transport {
    * when this node has no such group (yet, or any more).
    */
   public Future<Void> listen(Function<Object, RaftNode> groups) {
-    return listen(groups, (group, message, stamp) -> RaftDelivery.deliver(group, message));
+    return listen((message, stamp) -> {
+      RaftNode group = groups.apply(message.getGroupId());
+      if (group != null) {
+        RaftDelivery.deliver(group, message);
+      }
+    });
   }
 
-  /** As {@link #listen(Function)}, handing each message and its stamp to {@code receiver}. */
-  public Future<Void> listen(Function<Object, RaftNode> groups, Receiver receiver) {
+  /** Starts receiving, handing each message and its stamp to {@code receiver}. */
+  public Future<Void> listen(Receiver receiver) {
     consumer = context.owner().eventBus().consumer(address(nodeName), msg -> {
       List<RaftBatch.Stamped> messages;
       try {
@@ -104,10 +109,7 @@ public final class BusTransport implements Transport {
           log.warn("node {}: dropped a malformed Raft message: {}", nodeName, e.getMessage());
           continue;
         }
-        RaftNode group = groups.apply(decoded.getGroupId());
-        if (group != null) {
-          receiver.receive(group, decoded, m.stamp());
-        }
+        receiver.receive(decoded, m.stamp());
       }
     });
     return consumer.completion();

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -49,16 +50,18 @@ final class LeaseReads {
   }
 
   /**
-   * The stamp {@code message} carries when its replica, owning {@code lease}, sends it at
-   * {@code now}: a leader's append carries the time it leaves, a follower's successful answer
-   * echoes the newest append it accepted; nothing else is stamped.
+   * The stamp {@code message} carries when its replica sends it at {@code now}: a leader's
+   * append carries the time it leaves, a follower's successful answer echoes the newest append
+   * its lease ({@code leaseOf}, asked only then; null for none) accepted; nothing else is
+   * stamped.
    */
-  static long stamp(RaftMessage message, LeaderLease lease, long now) {
+  static long stamp(RaftMessage message, Function<RaftMessage, LeaderLease> leaseOf, long now) {
     if (message instanceof AppendEntriesRequest) {
       return now;
     }
-    if (message instanceof AppendEntriesSuccessResponse && lease != null) {
-      return lease.echo(message.getTerm());
+    if (message instanceof AppendEntriesSuccessResponse) {
+      LeaderLease lease = leaseOf.apply(message);
+      return lease == null ? LeaderLease.NONE : lease.echo(message.getTerm());
     }
     return LeaderLease.NONE;
   }
@@ -106,14 +109,15 @@ final class LeaseReads {
 
   /**
    * Answers {@code query} linearizably on {@code impl}'s executor, {@code clock} giving the
-   * time in the lease's nanoseconds; {@code leased} hears whether the lease served it. Fails as
-   * MicroRaft's query does when {@code impl} does not lead.
+   * time in the lease's nanoseconds; with a null {@code lease}, always after a heartbeat round.
+   * {@code leased} hears whether the lease served it. Fails as MicroRaft's query does when
+   * {@code impl} does not lead.
    */
   static <T> CompletableFuture<Ordered<T>> query(RaftNodeImpl impl, LeaderLease lease,
       Object query, LongSupplier clock, Consumer<Boolean> leased) {
     CompletableFuture<Ordered<T>> read = new CompletableFuture<>();
     impl.getExecutor().execute(() -> {
-      boolean local = holds(impl, lease, clock.getAsLong());
+      boolean local = lease != null && holds(impl, lease, clock.getAsLong());
       leased.accept(local);
       CompletableFuture<Ordered<T>> answer = local
           // It has applied everything committed; the read sees at least that.

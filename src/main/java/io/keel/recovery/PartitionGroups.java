@@ -266,12 +266,11 @@ public final class PartitionGroups {
       }
       // A bootstrap is recorded as finished only once the groups it created are on disk.
       return Future.all(created).compose(x -> durable());
-    }).compose(v -> transports.get(0).listen(g -> {
-      Replica r = replicas.get((Integer) g);
-      return r == null ? null : r.raft;
-    }, (raft, message, stamp) -> {
+    }).compose(v -> transports.get(0).listen((message, stamp) -> {
       Replica r = replicas.get((Integer) message.getGroupId());
-      RaftDelivery.deliver(raft, message, stamp, r == null || r.raft != raft ? null : r.lease);
+      if (r != null) {
+        RaftDelivery.deliver(r.raft, message, stamp, r.lease);
+      }
     })).compose(v -> {
       joinConsumer = context.owner().eventBus().consumer(JOIN_PREFIX + node, this::onInvite);
       membersConsumer = context.owner().eventBus().consumer(MEMBERS_PREFIX + node,
@@ -372,13 +371,8 @@ public final class PartitionGroups {
       return answer(r, r.raft.<byte[]>query(q, QueryPolicy.EVENTUAL_CONSISTENCY,
           Optional.empty(), Optional.empty()), () -> { });
     }
-    if (!useLeases) {
-      roundReads.incrementAndGet();
-      return answer(r, r.raft.<byte[]>query(q, QueryPolicy.LINEARIZABLE, Optional.empty(),
-          Optional.empty()), () -> { });
-    }
-    return answer(r, LeaseReads.<byte[]>query((RaftNodeImpl) r.raft, r.lease, q,
-        System::nanoTime, leased -> (leased ? leaseReads : roundReads).incrementAndGet()),
+    return answer(r, LeaseReads.<byte[]>query((RaftNodeImpl) r.raft, useLeases ? r.lease : null,
+        q, System::nanoTime, leased -> (leased ? leaseReads : roundReads).incrementAndGet()),
         () -> { });
   }
 
@@ -392,10 +386,16 @@ public final class PartitionGroups {
 
   /** The stamp of a message a local replica sends ({@link LeaseReads#stamp}); on its host. */
   private long stamp(RaftMessage message) {
+    return LeaseReads.stamp(message, this::leaseOfSender, System.nanoTime());
+  }
+
+  /**
+   * The lease of the local replica that sent {@code message}, or null: a replica replaced
+   * meanwhile has none here, and must not echo its successor's.
+   */
+  private LeaderLease leaseOfSender(RaftMessage message) {
     Replica r = replicas.get((Integer) message.getGroupId());
-    // Not the current replica's (one replaced meanwhile): its echo would not be its own.
-    boolean own = r != null && r.self.equals(message.getSender());
-    return LeaseReads.stamp(message, own ? r.lease : null, System.nanoTime());
+    return r != null && r.self.equals(message.getSender()) ? r.lease : null;
   }
 
   /**

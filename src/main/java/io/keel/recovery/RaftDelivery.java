@@ -4,7 +4,6 @@ import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
-import io.microraft.impl.handler.AppendEntriesRequestHandler;
 import io.microraft.impl.handler.AppendEntriesSuccessResponseHandler;
 import io.microraft.impl.state.RaftState;
 import io.microraft.model.message.AppendEntriesRequest;
@@ -14,9 +13,8 @@ import io.microraft.model.message.RaftMessage;
 
 /**
  * Hands a received Raft message to its replica, as {@code RaftNode.handle} does, with Keel's
- * work-arounds for MicroRaft 0.7 on the way: an append goes through {@link SnapshotTail} on the
- * replica's executor right before its handler, in one task as {@code handle} would run it
- * (an append that lies wholly at or before the replica's snapshot is answered there); a
+ * work-arounds for MicroRaft 0.7 on the way: an append goes to its handler through
+ * {@link SnapshotTail}, on the replica's executor in one task as {@code handle} would run it; a
  * refused pre-vote is then seen by {@link StaleTerm}. The event-bus transport and the
  * simulation's network both deliver through here. With a {@link LeaderLease}, the stamps of
  * appends a follower accepts and of the successful responses its leader receives are noted in
@@ -43,9 +41,7 @@ final class RaftDelivery {
     if (message instanceof AppendEntriesRequest append) {
       if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
         impl.getExecutor().execute(() -> {
-          if (!SnapshotTail.answerAtSnapshot(impl, append)) {
-            new AppendEntriesRequestHandler(impl, SnapshotTail.adapt(impl, append)).run();
-          }
+          SnapshotTail.handle(impl, append);
           RaftState state = impl.state();
           // Accepted: the sender leads this replica's term, and stickiness holds from now.
           if (noted && state.term() == append.getTerm()

@@ -4,6 +4,7 @@ import io.microraft.RaftEndpoint;
 import io.microraft.RaftNodeStatus;
 import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
+import io.microraft.impl.handler.AppendEntriesRequestHandler;
 import io.microraft.impl.log.RaftLog;
 import io.microraft.impl.state.RaftState;
 import io.microraft.model.groupop.RaftGroupOp;
@@ -48,34 +49,42 @@ import java.util.List;
  * <p>An append with nothing after S (a heartbeat while the leader still looks for where the
  * logs agree, or a batch that ends at or before S) would be refused the same way, for ever
  * (membership seeds 2239 and 3323: a new leader whose commit index was behind a follower's
- * snapshot probed it with empty appends from below S). {@link #answerAtSnapshot} answers it as
+ * snapshot probed it with empty appends from below S). The remedy answers it as
  * the handler would answer an append that agrees up to S: the replica takes the sender as its
  * leader of that term, and succeeds with S as its last index, which is true, since everything
  * up to S is committed and a leader holds every committed entry. The leader then sends from
- * S + 1, which {@link #adapt} hands over. This uses MicroRaft's implementation classes; both
- * must run on the replica's executor, in the task of the append's handler.
+ * S + 1, which the remedy above hands over. This uses MicroRaft's implementation classes;
+ * {@link #handle} runs the append's handler itself, on the replica's executor.
  */
 final class SnapshotTail {
   private SnapshotTail() {}
 
   /**
-   * Answers {@code append} when all of it lies at or before {@code impl}'s snapshot and 0.7
-   * would refuse it; true if it did (then the handler must not run). On its executor.
+   * Hands {@code append} to {@code impl}'s append handler, as {@code RaftNode.handle} would,
+   * with the remedy on the way; on its executor, as one task.
    */
-  static boolean answerAtSnapshot(RaftNodeImpl impl, AppendEntriesRequest append) {
+  static void handle(RaftNodeImpl impl, AppendEntriesRequest append) {
     RaftNodeStatus status = impl.getStatus();
-    if (RaftNodeStatus.isTerminal(status) || status == RaftNodeStatus.INITIAL) {
-      return false;
-    }
     RaftState state = impl.state();
     RaftLog log = state.log();
     long snapshot = log.snapshotIndex();
     long prev = append.getPreviousLogIndex();
-    if (snapshot == 0 || append.getTerm() < state.term()
-        || prev + append.getLogEntries().size() > snapshot
-        || (prev == snapshot && log.lastLogOrSnapshotIndex() == snapshot)) {
-      return false; // not below the snapshot, from a stale leader, or taken as it is
+    boolean taken = RaftNodeStatus.isTerminal(status) || status == RaftNodeStatus.INITIAL
+        || snapshot == 0 || prev > snapshot || append.getTerm() < state.term()
+        || (prev == snapshot && log.lastLogOrSnapshotIndex() == snapshot);
+    if (taken) { // as 0.7 takes it, or refused for the leader's stale term
+      new AppendEntriesRequestHandler(impl, append).run();
+    } else if (prev + append.getLogEntries().size() <= snapshot) {
+      answerAtSnapshot(impl, append, snapshot);
+    } else {
+      new AppendEntriesRequestHandler(impl, afterSnapshot(impl, append, snapshot)).run();
     }
+  }
+
+  /** Answers {@code append}, which lies wholly at or before {@code snapshot}. */
+  private static void answerAtSnapshot(RaftNodeImpl impl, AppendEntriesRequest append,
+      long snapshot) {
+    RaftState state = impl.state();
     // What the handler does before its check: newer term, leader, heartbeat.
     if (append.getTerm() > state.term()
         || (state.role() != RaftRole.FOLLOWER && state.role() != RaftRole.LEARNER)) {
@@ -90,25 +99,17 @@ final class SnapshotTail {
         .setGroupId(impl.getGroupId()).setSender(impl.getLocalEndpoint()).setTerm(state.term())
         .setLastLogIndex(snapshot).setQuerySequenceNumber(append.getQuerySequenceNumber())
         .setFlowControlSequenceNumber(append.getFlowControlSequenceNumber()).build());
-    return true;
   }
 
-  /** {@code append} as {@code impl} can take it, after any cut of its tail; on its executor. */
-  static AppendEntriesRequest adapt(RaftNodeImpl impl, AppendEntriesRequest append) {
-    RaftNodeStatus status = impl.getStatus();
-    if (RaftNodeStatus.isTerminal(status) || status == RaftNodeStatus.INITIAL) {
-      return append;
-    }
-    RaftState state = impl.state();
-    RaftLog log = state.log();
-    long snapshot = log.snapshotIndex();
+  /**
+   * The part of {@code append}, which starts at or before {@code snapshot} and goes past it,
+   * that {@code impl} can take, after any cut of its tail.
+   */
+  private static AppendEntriesRequest afterSnapshot(RaftNodeImpl impl,
+      AppendEntriesRequest append, long snapshot) {
+    RaftLog log = impl.state().log();
     long prev = append.getPreviousLogIndex();
     List<LogEntry> entries = append.getLogEntries();
-    if (snapshot == 0 || prev > snapshot || append.getTerm() < state.term()
-        || (prev == snapshot && log.lastLogOrSnapshotIndex() == snapshot)
-        || prev + entries.size() <= snapshot) {
-      return append;
-    }
     int snapshotTerm = log.snapshotEntry().getTerm();
     int agreed = prev == snapshot ? append.getPreviousLogTerm()
         : entries.get((int) (snapshot - prev - 1)).getTerm();

@@ -123,6 +123,20 @@ final class SimCluster {
     }
   }
 
+  /** Starts every node and runs until one leads (10 virtual s at most); that leader. */
+  SimNode startAndElect() {
+    start();
+    if (!runUntil(() -> leader() != null, 10_000)) {
+      throw new AssertionError("no leader within 10 virtual s of the start");
+    }
+    return leader();
+  }
+
+  /** The up nodes other than {@code n}, in name order. */
+  List<SimNode> upOthers(SimNode n) {
+    return upNodes().stream().filter(o -> o != n).toList();
+  }
+
   void startClients(int count) {
     for (int i = 1; i <= count; i++) {
       SimClient client = new SimClient(this, i, random.split());

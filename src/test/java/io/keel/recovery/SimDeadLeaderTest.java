@@ -40,9 +40,7 @@ class SimDeadLeaderTest {
   private static SimCluster strandedFollowers(long seed) {
     SimCluster cluster = new SimCluster(seed, 3);
     cluster.deadLeaderRemedy = false;
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
-    SimNode leader = cluster.leader();
+    SimNode leader = cluster.startAndElect();
     assertThat(cluster.runUntil(() -> cluster.upNodes().stream().allMatch(n -> follows(n, leader)),
         10_000)).as("every node follows %s", leader.name).isTrue();
     int term = leader.raft.getTerm().getTerm();
@@ -73,8 +71,7 @@ class SimDeadLeaderTest {
   @Test
   void a_follower_that_hears_its_leader_is_left_alone() {
     SimCluster cluster = new SimCluster(11, 3);
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
+    cluster.startAndElect();
     cluster.runForMs(5_000);
     for (SimNode n : cluster.upNodes()) {
       assertThat(DeadLeader.unstick(n.raft)).as(n.name).isFalse();

@@ -27,10 +27,8 @@ class SimHandOverTest {
   @Test
   void a_leader_is_ready_only_when_the_target_holds_everything_committed() {
     SimCluster cluster = new SimCluster(11, 3);
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
-    SimNode leader = cluster.leader();
-    List<SimNode> followers = cluster.upNodes().stream().filter(n -> n != leader).toList();
+    SimNode leader = cluster.startAndElect();
+    List<SimNode> followers = cluster.upOthers(leader);
     SimNode cut = followers.get(0);
     SimNode kept = followers.get(1);
     CompletableFuture<?> first = leader.raft.replicate(new Command(1, 1, "k", 1).encode());

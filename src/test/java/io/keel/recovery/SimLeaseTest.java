@@ -68,10 +68,8 @@ class SimLeaseTest {
 
     Scenario(boolean keepPromise) {
       cluster.restartKeepsPromise = keepPromise;
-      cluster.start();
-      assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
-      leader = cluster.leader();
-      List<SimNode> followers = cluster.nodes().stream().filter(n -> n != leader).toList();
+      leader = cluster.startAndElect();
+      List<SimNode> followers = cluster.upOthers(leader);
       follower = followers.get(0);
       other = followers.get(1);
       write(leader, 1);

@@ -46,9 +46,7 @@ class SimMicroRaftStallTest {
   void follower_restored_from_snapshot_with_conflicting_tail(boolean remedy) {
     SimCluster cluster = new SimCluster(7, 3);
     cluster.network.snapshotTailRemedy = remedy;
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
-    SimNode old = cluster.leader();
+    SimNode old = cluster.startAndElect();
     Ordered<RaftNodeReport> report = await(cluster, old.raft.getReport());
     long last = report.getResult().getLog().getLastLogOrSnapshotIndex();
     long snapshotAt = SimCluster.config().getCommitCountToTakeSnapshot();

@@ -102,9 +102,7 @@ final class SimNetwork {
       return;
     }
     byte[] bytes = codec.encode(message);
-    LeaderLease lease = leases.apply(from);
-    long stamp = lease == null ? LeaderLease.NONE
-        : LeaseReads.stamp(message, lease, queue.nowMs() * 1_000_000L);
+    long stamp = LeaseReads.stamp(message, m -> leases.apply(from), queue.nowMs() * 1_000_000L);
     int copies = random.nextDouble() < duplicateRate ? 2 : 1;
     for (int i = 0; i < copies; i++) {
       queue.schedule(delayMsMin + random.nextInt(delayMsMax - delayMsMin + 1),

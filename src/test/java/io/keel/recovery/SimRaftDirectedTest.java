@@ -34,8 +34,7 @@ class SimRaftDirectedTest {
 
   private static SimCluster startedCluster(int nodes) {
     SimCluster cluster = new SimCluster(SEED, nodes);
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).as("a leader").isTrue();
+    cluster.startAndElect();
     return cluster;
   }
 
@@ -140,8 +139,7 @@ class SimRaftDirectedTest {
   void a_write_told_before_its_sync_is_lost_when_its_two_copies_crash(boolean hold) {
     SimCluster cluster = new SimCluster(SEED, 3);
     cluster.holdUntilDurable = hold;
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
+    cluster.startAndElect();
     cluster.runForMs(1_000);
     SimNode leader = cluster.leader();
     SimNode follower = cluster.nodes().stream().filter(n -> n != leader).findFirst().get();
@@ -229,9 +227,7 @@ class SimRaftDirectedTest {
     SimCluster cluster = new SimCluster(SEED, 4);
     cluster.deadLeaderRemedy = false;
     cluster.network.staleTermRemedy = false;
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).as("a leader").isTrue();
-    SimNode old = cluster.leader();
+    SimNode old = cluster.startAndElect();
     assertThat(cluster.runUntil(
         old.raft.replicate(new Command(1, 1, "k", 1).encode())::isDone, 5_000)).isTrue();
     cluster.runForMs(500);

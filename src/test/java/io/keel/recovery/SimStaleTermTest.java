@@ -35,10 +35,8 @@ class SimStaleTermTest {
     // for a heartbeat timeout (LeaseReads.restored), it lets the middle log win, which is
     // correct too but not the scenario.
     cluster.restartKeepsPromise = false;
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
-    SimNode leader = cluster.leader();
-    List<SimNode> others = cluster.upNodes().stream().filter(n -> n != leader).toList();
+    SimNode leader = cluster.startAndElect();
+    List<SimNode> others = cluster.upOthers(leader);
     SimNode mid = others.get(0);
     SimNode shortest = others.get(1);
     int term = leader.raft.getTerm().getTerm();
@@ -90,8 +88,7 @@ class SimStaleTermTest {
   @Test
   void only_refusals_for_a_stale_term_move_a_replica() {
     SimCluster cluster = new SimCluster(7, 3);
-    cluster.start();
-    assertThat(cluster.runUntil(() -> cluster.leader() != null, 10_000)).isTrue();
+    cluster.startAndElect();
     SimNode follower = cluster.upNodes().stream().filter(n -> !n.isLeader()).findFirst()
         .orElseThrow();
     RaftNodeImpl impl = (RaftNodeImpl) follower.raft;
