@@ -244,8 +244,9 @@ public final class Keel {
     return vertx.deployVerticle(routingVerticle, new DeploymentOptions())
         .compose(id -> {
           ids.add(id);
-          return vertx.deployVerticle(status, new DeploymentOptions());
+          return routing.start();
         })
+        .compose(v -> vertx.deployVerticle(status, new DeploymentOptions()))
         .compose(id -> {
           ids.add(id);
           // The group hosts first and beside recovery: undeployed after it, in reverse order.
@@ -275,7 +276,7 @@ public final class Keel {
           return keel;
         })
         .recover(t -> counters.stop().eventually(lockService::stop)
-            .eventually(() -> undeployAll(vertx, ids))
+            .eventually(() -> undeployAll(vertx, ids)).eventually(routing::stop)
             .transform(ar -> Future.failedFuture(t)));
   }
 
@@ -342,7 +343,7 @@ public final class Keel {
    */
   public Future<Void> close() {
     Future<Void> undeployed = counters.stop().eventually(lockService::stop)
-        .eventually(() -> undeployAll(vertx, deployments));
+        .eventually(() -> undeployAll(vertx, deployments)).eventually(routing::stop);
     return ownsVertx ? undeployed.eventually(vertx::close) : undeployed;
   }
 

@@ -73,7 +73,7 @@ public class KeelOptions {
       "httpBodyBytesMax",
       "httpToken", "clusterHost", "clusterPort", "join", "busPort", "clusterName",
       "clusterConfig", "role", "weight", "partitions", "replicas", "vnodes", "loadFactor",
-      "routeTimeoutMs", "routeAttemptsMax", "reconcileIntervalMs", "lockClockMarginMs",
+      "routeTimeoutMs", "routeAttemptsMax", "routeBatching", "reconcileIntervalMs", "lockClockMarginMs",
       "leaseReads", "eventLoops", "wal",
       "map", "eventBusTls");
 
@@ -100,6 +100,7 @@ public class KeelOptions {
   private long reconcileIntervalMs = DEFAULT_RECONCILE_INTERVAL_MS;
   private long lockClockMarginMs = DEFAULT_LOCK_CLOCK_MARGIN_MS;
   private boolean leaseReads = true;
+  private boolean routeBatching = true;
   private int eventLoops = DEFAULT_EVENT_LOOPS;
   private WalOptions wal = new WalOptions();
   private MapOptions map = new MapOptions();
@@ -150,6 +151,7 @@ public class KeelOptions {
     setReconcileIntervalMs(r.longValue("reconcileIntervalMs", DEFAULT_RECONCILE_INTERVAL_MS));
     setLockClockMarginMs(r.longValue("lockClockMarginMs", DEFAULT_LOCK_CLOCK_MARGIN_MS));
     setLeaseReads(r.bool("leaseReads", true));
+    setRouteBatching(r.bool("routeBatching", true));
     setEventLoops(r.integer("eventLoops", DEFAULT_EVENT_LOOPS));
     // The map first: setWal checks that the map's largest value fits one log record.
     setMap(new MapOptions(r.object("map")));
@@ -179,6 +181,7 @@ public class KeelOptions {
     return j.put("role", role.wire()).put("weight", weight).put("partitions", partitions)
         .put("replicas", replicas).put("vnodes", vnodes).put("loadFactor", loadFactor)
         .put("routeTimeoutMs", routeTimeoutMs).put("routeAttemptsMax", routeAttemptsMax)
+        .put("routeBatching", routeBatching)
         .put("reconcileIntervalMs", reconcileIntervalMs)
         .put("lockClockMarginMs", lockClockMarginMs).put("leaseReads", leaseReads)
         .put("eventLoops", eventLoops)
@@ -497,6 +500,21 @@ public class KeelOptions {
 
   public KeelOptions setLeaseReads(boolean leaseReads) {
     this.leaseReads = leaseReads;
+    return this;
+  }
+
+  /**
+   * Whether requests to replicated services (the map, locks, counters) that this node routes
+   * in one turn of an event loop to one node leave together as one event-bus message, rather
+   * than one message each. Fewer messages cost both ends less; every request still gets its own
+   * answer, as soon as it has one. Nodes take both forms either way, so nodes may differ.
+   */
+  public boolean isRouteBatching() {
+    return routeBatching;
+  }
+
+  public KeelOptions setRouteBatching(boolean routeBatching) {
+    this.routeBatching = routeBatching;
     return this;
   }
 

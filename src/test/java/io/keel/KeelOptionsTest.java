@@ -91,6 +91,10 @@ class KeelOptionsTest {
     assertThat(new KeelOptions().isLeaseReads()).isTrue();
     assertThatThrownBy(() -> new KeelOptions(new JsonObject().put("leaseReads", "yes")))
         .hasMessageContaining("leaseReads");
+    KeelOptions unbatched = new KeelOptions(new JsonObject().put("routeBatching", false));
+    assertThat(unbatched.isRouteBatching()).isFalse();
+    assertThat(new KeelOptions(unbatched.toJson())).isEqualTo(unbatched);
+    assertThat(new KeelOptions().isRouteBatching()).isTrue();
   }
 
   @Test

@@ -47,12 +47,31 @@ public final class Addresses {
 
   private static final String SHARD_PREFIX = "keel.shard.";
   private static final String MEMBER_PROBE_PREFIX = "keel.member.probe.";
+  private static final String ROUTED_BATCH_PREFIX = "keel.routed.batch.";
+  private static final String ROUTED_ANSWERS_PREFIX = "keel.routed.answers.";
 
   private Addresses() {}
 
   /** Where the node {@code nodeName} serves the sharded service {@code service}. */
   public static String shard(String service, String nodeName) {
     return SHARD_PREFIX + service + "." + nodeName;
+  }
+
+  /**
+   * Where the node {@code nodeName} takes batches of requests for its replicated services
+   * ({@code {answers, items: [{id, service, key, epoch, body}]}}): node to node, not a public
+   * contract.
+   */
+  public static String routedBatch(String nodeName) {
+    return ROUTED_BATCH_PREFIX + nodeName;
+  }
+
+  /**
+   * Where one routing instance ({@code instance}: random, fresh at each start) hears the
+   * answers of its batched requests that came after the batch's reply.
+   */
+  public static String routedAnswers(String instance) {
+    return ROUTED_ANSWERS_PREFIX + instance;
   }
 
   /**

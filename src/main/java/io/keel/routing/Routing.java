@@ -35,19 +35,52 @@ public final class Routing {
   private static final long BACKOFF_MS_MAX = 250;
   private static final int IMMEDIATE_REDIRECTS = 3;
   private static final long ATTEMPT_MS_MIN = 100;
+  // A request larger than this (about) goes in a message of its own, not in a batch.
+  private static final int BATCHED_BYTES_MAX = 64 * 1024;
 
   private final Vertx vertx;
   private final RoutingVerticle verticle;
   private final KeelOptions options;
-  private final Map<String, MessageConsumer<JsonObject>> services = new ConcurrentHashMap<>();
+  private final Map<String, Served> services = new ConcurrentHashMap<>();
   // The leader each partition's group last named or answered from (replicated services).
   private final Map<Integer, String> leaders = new ConcurrentHashMap<>();
+  private final RoutedBatches batches;
+  private final RoutedBatchServer batchServer;
+  // Guarded by this: the consumer of batches, while a replicated service is served here.
+  private MessageConsumer<JsonObject> batchConsumer;
+  private volatile boolean batching;
+
+  /** A service served here: its consumer, its handler, and whether it is replicated. */
+  private record Served(MessageConsumer<JsonObject> consumer, ShardHandler handler,
+      boolean byLeader) {}
 
   /** The routing API over a deployed routing verticle. */
   public Routing(Vertx vertx, RoutingVerticle verticle, KeelOptions options) {
     this.vertx = vertx;
     this.verticle = verticle;
     this.options = options;
+    this.batching = options.isRouteBatching();
+    this.batches = new RoutedBatches(vertx, vertx.getOrCreateContext());
+    this.batchServer = new RoutedBatchServer(vertx, this::serveBatched);
+  }
+
+  /** Starts hearing the late answers of batched requests ({@link #useBatching}). */
+  public Future<Void> start() {
+    return batches.start();
+  }
+
+  /** Stops hearing them; requests still waiting for one fail at their deadlines. */
+  public Future<Void> stop() {
+    return batches.stop();
+  }
+
+  /**
+   * Whether requests to replicated services ({@link #requestLeader}) made in one turn of an
+   * event loop for one node leave as one event-bus message (the default,
+   * {@link KeelOptions#isRouteBatching()}), or one message each. Nodes serve both either way.
+   */
+  public void useBatching(boolean use) {
+    this.batching = use;
   }
 
   /** This node's current partition table. */
@@ -107,18 +140,39 @@ public final class Routing {
     }
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(
         Addresses.shard(service, nodeName()), msg -> serve(service, handler, msg, byLeader));
-    if (services.putIfAbsent(service, consumer) != null) {
+    if (services.putIfAbsent(service, new Served(consumer, handler, byLeader)) != null) {
       consumer.unregister();
       return Future.failedFuture(new IllegalStateException(
           "service " + service + " is already registered on node " + nodeName()));
     }
-    return consumer.completion();
+    return byLeader ? Future.all(consumer.completion(), batchConsumer()).mapEmpty()
+        : consumer.completion();
+  }
+
+  /** Takes batches from now on, if not yet; completes once other nodes can send them. */
+  private synchronized Future<Void> batchConsumer() {
+    if (batchConsumer == null) {
+      batchConsumer = vertx.eventBus().consumer(Addresses.routedBatch(nodeName()),
+          batchServer::handle);
+    }
+    return batchConsumer.completion();
   }
 
   /** Stops serving {@code service} on this node. */
   public Future<Void> unregister(String service) {
-    MessageConsumer<JsonObject> c = services.remove(service);
-    return c == null ? Future.succeededFuture() : c.unregister();
+    Served s = services.remove(service);
+    if (s == null) {
+      return Future.succeededFuture();
+    }
+    MessageConsumer<JsonObject> batchesGone = null;
+    synchronized (this) {
+      if (batchConsumer != null && services.values().stream().noneMatch(Served::byLeader)) {
+        batchesGone = batchConsumer;
+        batchConsumer = null;
+      }
+    }
+    return batchesGone == null ? s.consumer().unregister()
+        : Future.join(s.consumer().unregister(), batchesGone.unregister()).mapEmpty();
   }
 
   /** Sends {@code body} to {@code service} on the primary of {@code key}. */
@@ -178,13 +232,18 @@ public final class Routing {
           "no data member owns partition " + p + " at epoch " + t.epoch()));
     }
     JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch()).put("body", body);
-    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(Math.max(1, remaining));
-    return vertx.eventBus().<JsonObject>request(Addresses.shard(service, target), msg, delivery)
+    long timeout = Math.max(1, remaining);
+    int bytes = byLeader && batching ? roughBytes(msg) : Integer.MAX_VALUE;
+    Future<JsonObject> sent = bytes <= BATCHED_BYTES_MAX
+        ? batches.request(target, service, msg, bytes, timeout)
+        : vertx.eventBus().<JsonObject>request(Addresses.shard(service, target), msg,
+            new DeliveryOptions().setSendTimeout(timeout)).map(Message::body);
+    return sent
         .map(reply -> {
           if (byLeader) {
             leaders.put(p, target);
           }
-          return reply.body();
+          return reply;
         })
         .recover(err -> {
           Throwable cause = explain(err, service, target);
@@ -253,41 +312,62 @@ public final class Routing {
     return err;
   }
 
+  /**
+   * About how many bytes {@code msg} takes as JSON, counting its body's top-level text: enough
+   * to keep a large value out of a batch without writing it out.
+   */
+  private static int roughBytes(JsonObject msg) {
+    int bytes = 64;
+    for (Map.Entry<String, Object> e : msg.getJsonObject("body")) {
+      Object v = e.getValue();
+      bytes += e.getKey().length() + 8 + (v instanceof String text ? text.length() * 3
+          : v instanceof JsonObject || v instanceof io.vertx.core.json.JsonArray
+              ? BATCHED_BYTES_MAX : 16);
+    }
+    return bytes;
+  }
+
   private void serve(String service, ShardHandler handler, Message<JsonObject> msg,
       boolean byLeader) {
-    JsonObject m = msg.body();
+    Failure.replyWith(msg, serve(service, handler, msg.body(), byLeader));
+  }
+
+  /** Serves one item of a batch ({@link RoutedBatchServer}). */
+  private Future<JsonObject> serveBatched(JsonObject item) {
+    String service = item.getString("service");
+    Served s = service == null ? null : services.get(service);
+    if (s == null || !s.byLeader()) {
+      return Future.failedFuture(Failure.UNAVAILABLE.exception(
+          "service " + service + " is not served on node " + nodeName() + " (yet)"));
+    }
+    return serve(service, s.handler(), item, true);
+  }
+
+  private Future<JsonObject> serve(String service, ShardHandler handler, JsonObject m,
+      boolean byLeader) {
     String key = m == null ? null : m.getString("key");
     if (key == null) {
-      Failure.BAD_REQUEST.fail(msg, "a routed request needs a key");
-      return;
+      return Future.failedFuture(Failure.BAD_REQUEST.exception("a routed request needs a key"));
     }
     PartitionTable t = verticle.table();
     int p = t.partitionOf(key);
     long senderEpoch = m.getLong("epoch", 0L);
     // A replicated service's handler decides itself: its group knows who leads the partition.
     if (!byLeader && senderEpoch > t.epoch()) {
-      Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is on epoch " + t.epoch()
-          + ", older than the sender's " + senderEpoch + "; retry");
-      return;
+      return Future.failedFuture(Failure.NOT_OWNER.exception("node " + nodeName()
+          + " is on epoch " + t.epoch() + ", older than the sender's " + senderEpoch
+          + "; retry"));
     }
     if (!byLeader && !nodeName().equals(t.primary(p))) {
-      Failure.NOT_OWNER.fail(msg, "node " + nodeName() + " is not the primary of partition " + p
-          + " at epoch " + t.epoch() + "; its primary is " + t.primary(p));
-      return;
+      return Future.failedFuture(Failure.NOT_OWNER.exception("node " + nodeName()
+          + " is not the primary of partition " + p + " at epoch " + t.epoch()
+          + "; its primary is " + t.primary(p)));
     }
-    Future<JsonObject> reply;
     try {
-      reply = handler.handle(new ShardRequest(service, key, p, t.epoch(),
+      return handler.handle(new ShardRequest(service, key, p, t.epoch(),
           m.getJsonObject("body", new JsonObject())));
     } catch (Throwable e) {
-      reply = Future.failedFuture(e);
+      return Future.failedFuture(e);
     }
-    reply.onComplete(ar -> {
-      if (ar.succeeded()) {
-        msg.reply(ar.result());
-      } else {
-        Failure.reply(msg, ar.cause());
-      }
-    });
   }
 }

@@ -9,6 +9,7 @@ import io.keel.bench.MapOps.Verb;
 import io.keel.harness.NodeProcess;
 import io.keel.harness.ProcessCluster;
 import io.keel.map.KeelMap;
+import io.keel.routing.Routing;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.AsyncMap;
 import java.nio.file.Path;
@@ -72,6 +73,7 @@ public final class MapBenchmark {
   static final String KEEL_DURABILITY = "fsync'd on 2 of 3 replicas";
   static final String HZ_DURABILITY = "in memory, 1 sync backup, no disk";
   private static final String IMAP = "imap";
+  private static final String UNBATCHED = "keel-single";
 
   final BenchArgs.Common common;
   private final String[] eventLoops;
@@ -195,6 +197,9 @@ public final class MapBenchmark {
     List<Contender> systems = List.of(
         new Contender("keel", "Keel, `KeelMap` on the client node", KEEL_DURABILITY,
             MapOps.keelPut(keel), MapOps.keelGet(keel)),
+        new Contender(UNBATCHED, "Keel, `KeelMap` on the client node, one message per request"
+            + " (`routeBatching: false`)", KEEL_DURABILITY, MapOps.keelPut(keel),
+            MapOps.keelGet(keel)),
         new Contender("keel-bus", "Keel, `keel.map.*` over the event bus (entry: any node)",
             KEEL_DURABILITY, MapOps.busPut(vertx, MAP, common.timeoutMs()),
             MapOps.busGet(vertx, MAP, common.timeoutMs())),
@@ -202,7 +207,8 @@ public final class MapBenchmark {
             MapOps.imapPut(imap), MapOps.imapGet(imap)),
         new Contender("asyncmap", "Vert.x `AsyncMap` (lite member)", HZ_DURABILITY,
             MapOps.asyncPut(async), MapOps.asyncGet(async)));
-    for (Contender s : systems.subList(1, systems.size())) {
+    // KeelMap writes the map keel.map.* reads: fill it once.
+    for (Contender s : systems.subList(2, systems.size())) {
       MapOps.Filled f = MapOps.fill(vertx, 0, names.length, 64, i -> names[i], s.put());
       log("%s: %,d keys written in %,d ms (%,.0f/s), %d lost", s.label(), f.written(), f.ms(),
           f.perS(), f.lost());
@@ -211,8 +217,8 @@ public final class MapBenchmark {
     log("JIT warm-up, not recorded: %d s of each put and get at %d in flight",
         common.jitWarmupS(), max);
     for (Contender s : systems) {
-      drive(vertx, "put", s, max, 0, names, common.jitWarmupS(), 0);
-      drive(vertx, "get", s, max, 0, names, common.jitWarmupS(), 0);
+      drive(client, "put", s, max, 0, names, common.jitWarmupS(), 0);
+      drive(client, "get", s, max, 0, names, common.jitWarmupS(), 0);
     }
     List<Sample> samples = new ArrayList<>();
     for (int run = 1; run <= common.runs(); run++) {
@@ -221,7 +227,7 @@ public final class MapBenchmark {
       for (int inFlight : common.inFlights()) {
         for (String verb : List.of("put", "get")) {
           for (Contender s : order) {
-            Sample x = drive(vertx, verb, s, inFlight, run, names, common.warmupS(),
+            Sample x = drive(client, verb, s, inFlight, run, names, common.warmupS(),
                 common.seconds());
             samples.add(x);
             log("run %d %s %s, %d in flight: %,.0f ops/s, p50 %s, p99 %s, max %s; node CPU %.0f"
@@ -237,10 +243,17 @@ public final class MapBenchmark {
     async.clear().await(60, TimeUnit.SECONDS);
   }
 
-  private Sample drive(Vertx vertx, String verb, Contender s, int inFlight, int run,
+  private Sample drive(BenchClient client, String verb, Contender s, int inFlight, int run,
       String[] names, int warmup, int measured) throws Exception {
-    return ClosedLoops.drive(verb, s.id(), run, vertx, MapOps.random(names,
-        verb.equals("put") ? s.put() : s.get()), load(inFlight, warmup, measured, run));
+    Vertx vertx = client.vertx();
+    Routing routing = client.keel().routing();
+    routing.useBatching(!s.id().equals(UNBATCHED));
+    try {
+      return ClosedLoops.drive(verb, s.id(), run, vertx, MapOps.random(names,
+          verb.equals("put") ? s.put() : s.get()), load(inFlight, warmup, measured, run));
+    } finally {
+      routing.useBatching(true);
+    }
   }
 
   /** A closed-loop load with this benchmark's settings, the node processes' CPU measured. */

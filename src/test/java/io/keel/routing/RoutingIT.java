@@ -20,8 +20,15 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.core.Promise;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -36,6 +43,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RoutingIT {
   private static final String SERVICE = "whoami";
+  private static final String LED = "led";
   private static final DeliveryOptions FAST = new DeliveryOptions().setSendTimeout(5_000);
 
   private InJvmCluster cluster;
@@ -54,7 +62,64 @@ class RoutingIT {
           new JsonObject().put("node", k.nodeName()).put("partition", r.partition())))
           .await(10, TimeUnit.SECONDS);
     }
+    for (Keel k : List.of(a, b, c)) {
+      k.routing().registerLeader(LED, r -> led(k, r)).await(10, TimeUnit.SECONDS);
+      k.vertx().eventBus().addOutboundInterceptor(dc -> {
+        if (dc.message().address().startsWith("keel.routed.answers.")) {
+          lateAnswers.incrementAndGet();
+        }
+        dc.next();
+      });
+    }
+    client.vertx().eventBus().addOutboundInterceptor(dc -> {
+      if (dc.message().address().startsWith("keel.routed.batch.")) {
+        batchesSent.incrementAndGet();
+        itemsSent.addAndGet(((JsonObject) dc.body()).getJsonArray("items").size());
+      }
+      dc.next();
+    });
     awaitAgreement(3);
+  }
+
+  private final AtomicInteger batchesSent = new AtomicInteger();
+  private final AtomicInteger itemsSent = new AtomicInteger();
+  private final AtomicInteger lateAnswers = new AtomicInteger();
+
+  // Answers the test service holds until the test completes them, by item number.
+  private static final Map<Long, Promise<JsonObject>> held = new ConcurrentHashMap<>();
+
+  /**
+   * The replicated test service: answers {@code {n, node}}; fails as {@code fail} says
+   * ({@code CONFLICT}, or {@code throw}); with {@code hold}, the answer waits in {@link #held}.
+   */
+  private static Future<JsonObject> led(Keel k, ShardRequest r) {
+    long n = r.body().getLong("n", 0L);
+    String fail = r.body().getString("fail", "");
+    if ("CONFLICT".equals(fail)) {
+      return Future.failedFuture(Failure.CONFLICT.exception("item " + n + " conflicts"));
+    }
+    if ("throw".equals(fail)) {
+      throw new IllegalStateException("item " + n + " broke");
+    }
+    JsonObject answer = new JsonObject().put("n", n).put("node", k.nodeName());
+    if (!r.body().getBoolean("hold", false)) {
+      return Future.succeededFuture(answer);
+    }
+    Promise<JsonObject> later = Promise.promise();
+    held.put(n, later);
+    return later.future().map(v -> answer);
+  }
+
+  /** The requests {@code make} makes, all made in one turn of an event loop of {@code k}. */
+  private static List<Future<JsonObject>> inOneTurn(Keel k,
+      Supplier<List<Future<JsonObject>>> make) throws Exception {
+    CompletableFuture<List<Future<JsonObject>>> made = new CompletableFuture<>();
+    k.vertx().getOrCreateContext().runOnContext(v -> made.complete(make.get()));
+    return made.get(10, TimeUnit.SECONDS);
+  }
+
+  private static Future<JsonObject> led(Keel from, String key, JsonObject body, long timeoutMs) {
+    return from.routing().requestLeader(LED, key, body, timeoutMs);
   }
 
   @AfterAll
@@ -184,6 +249,93 @@ class RoutingIT {
         .satisfies(e -> {
           assertThat(Failure.of(e)).isEqualTo(Failure.UNAVAILABLE);
           assertThat(e.getMessage()).contains("service nobody is not served on node");
+        });
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void requests_made_together_leave_together_and_each_gets_its_own_answer() throws Exception {
+    Keel client = all.get(3);
+    batchesSent.set(0);
+    itemsSent.set(0);
+    List<Future<JsonObject>> sent = inOneTurn(client, () -> {
+      List<Future<JsonObject>> f = new ArrayList<>();
+      for (int n = 0; n < 300; n++) {
+        f.add(led(client, "k" + n, new JsonObject().put("n", n), 10_000));
+      }
+      return f;
+    });
+    for (int n = 0; n < sent.size(); n++) {
+      JsonObject answer = sent.get(n).await(20, TimeUnit.SECONDS);
+      assertThat(answer.getLong("n")).isEqualTo(n);
+      assertThat(answer.getString("node")).isEqualTo(client.routing().table().primaryOf("k" + n));
+    }
+    // Three targets, at most RoutedBatches.ITEMS_MAX items a message.
+    assertThat(itemsSent.get()).isEqualTo(300);
+    assertThat(batchesSent.get()).isBetween(3, 3 + 300 / RoutedBatches.ITEMS_MAX);
+
+    client.routing().useBatching(false);
+    try {
+      assertThat(led(client, "k1", new JsonObject().put("n", 1), 10_000)
+          .await(20, TimeUnit.SECONDS).getLong("n")).isEqualTo(1);
+      assertThat(itemsSent.get()).isEqualTo(300);
+    } finally {
+      client.routing().useBatching(true);
+    }
+  }
+
+  @Test
+  void a_slow_request_does_not_hold_back_the_others_of_its_batch() throws Exception {
+    Keel client = all.get(3);
+    batchesSent.set(0);
+    lateAnswers.set(0);
+    List<Future<JsonObject>> sent = inOneTurn(client, () -> List.of(
+        led(client, "same", new JsonObject().put("n", 101).put("hold", true), 20_000),
+        led(client, "same", new JsonObject().put("n", 102), 20_000)));
+    assertThat(sent.get(1).await(20, TimeUnit.SECONDS).getLong("n")).isEqualTo(102);
+    assertThat(sent.get(0).isComplete()).isFalse();
+    assertThat(lateAnswers.get()).isZero();
+    held.remove(101L).complete(new JsonObject());
+    assertThat(sent.get(0).await(20, TimeUnit.SECONDS).getLong("n")).isEqualTo(101);
+    assertThat(batchesSent.get()).isEqualTo(1);
+    assertThat(lateAnswers.get()).isEqualTo(1);
+  }
+
+  @Test
+  void batched_failures_keep_their_code_and_an_unanswered_request_times_out() throws Exception {
+    Keel client = all.get(3);
+    List<Future<JsonObject>> sent = inOneTurn(client, () -> List.of(
+        led(client, "f", new JsonObject().put("n", 1).put("fail", "CONFLICT"), 10_000),
+        led(client, "f", new JsonObject().put("n", 2).put("fail", "throw"), 1_000),
+        led(client, "f", new JsonObject().put("n", 3).put("hold", true), 700),
+        led(client, "f", new JsonObject().put("n", 4), 10_000)));
+    assertThatThrownBy(() -> sent.get(0).await(20, TimeUnit.SECONDS)).satisfies(e -> {
+      assertThat(Failure.of(e)).isEqualTo(Failure.CONFLICT);
+      assertThat(e.getMessage()).isEqualTo("CONFLICT: item 1 conflicts");
+    });
+    assertThatThrownBy(() -> sent.get(1).await(20, TimeUnit.SECONDS)).satisfies(e -> {
+      assertThat(Failure.of(e)).isEqualTo(Failure.UNAVAILABLE);
+      assertThat(e.getMessage()).contains("item 2 broke");
+    });
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> sent.get(2).await(20, TimeUnit.SECONDS)).satisfies(e -> {
+      assertThat(Failure.of(e)).isEqualTo(Failure.TIMEOUT);
+      assertThat(e.getMessage()).contains("may or may not have been carried out");
+    });
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    assertThat(sent.get(3).await(20, TimeUnit.SECONDS).getLong("n")).isEqualTo(4);
+    held.remove(3L).complete(new JsonObject());
+  }
+
+  @Test
+  void a_replicated_service_nobody_serves_is_unavailable_within_the_budget() {
+    Keel client = all.get(3);
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> client.routing().requestLeader("nobody-led", "k", null, 1_000)
+        .await(10, TimeUnit.SECONDS))
+        .satisfies(e -> {
+          assertThat(Failure.of(e)).isEqualTo(Failure.UNAVAILABLE);
+          assertThat(e.getMessage()).contains("service nobody-led is not served on node");
         });
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
   }
