@@ -32,14 +32,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * of the turn in which its first one did ({@link RoutedBatchServer}); items that take longer
  * (a write waiting for its commit, a lock acquire waiting its turn) come later to this
  * instance's answers address, so that a slow item never holds back a fast one. A request whose
- * answer never comes fails at its own deadline with a {@code TIMEOUT} reply failure, as an
- * event-bus request would; a batch the target cannot take (no handler, no answer) fails every
+ * answer never comes fails at its own deadline (checked every {@link #SWEEP_MS}) with a
+ * {@code TIMEOUT} reply failure, as an event-bus request would; a batch the target cannot take (no handler, no answer) fails every
  * item in it with that failure. Each answer completes its request on the caller's context.
  */
 final class RoutedBatches {
   // Bounds on one batch message: past either, the rest waits for the next flush.
   static final int ITEMS_MAX = 128;
   static final int BYTES_MAX = 256 * 1024;
+  // How often requests are checked against their deadlines: a timeout is this much late at most.
+  private static final long SWEEP_MS = 50;
 
   private final Vertx vertx;
   private final Context fallback;
@@ -49,6 +51,7 @@ final class RoutedBatches {
   private final Map<Long, Item> waiting = new ConcurrentHashMap<>();
   private final Map<String, Outbox> outboxes = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> consumer;
+  private long sweeper;
 
   /** One request: its message (the routed envelope) and who waits for it. */
   private static final class Item {
@@ -123,12 +126,19 @@ final class RoutedBatches {
   /** Starts hearing late answers; completes once other nodes can reach this instance. */
   Future<Void> start() {
     consumer = vertx.eventBus().consumer(answers, msg -> deliver(msg.body()));
+    sweeper = vertx.setPeriodic(SWEEP_MS, id -> sweep());
     return consumer.completion();
   }
 
-  /** Stops hearing late answers; requests still waiting fail at their deadlines. */
+  /** Stops hearing late answers; requests still waiting fail now. */
   Future<Void> stop() {
-    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    if (consumer == null) {
+      return Future.succeededFuture();
+    }
+    vertx.cancelTimer(sweeper);
+    waiting.values().forEach(item -> fail(item, new ReplyException(ReplyFailure.TIMEOUT,
+        "Stopped waiting for an answer to batched request " + item.id)));
+    return consumer.unregister();
   }
 
   /**
@@ -163,20 +173,18 @@ final class RoutedBatches {
             return;
           }
           deliver(ar.result().body());
-          for (Item item : batch) {
-            if (waiting.containsKey(item.id)) {
-              expireLater(item);
-            }
-          }
         });
   }
 
-  /** Fails {@code item} with a timeout at its deadline, unless answered before. */
-  private void expireLater(Item item) {
-    long delay = Math.max(1, item.deadlineMs - System.currentTimeMillis());
-    vertx.setTimer(delay, id -> fail(item, new ReplyException(ReplyFailure.TIMEOUT,
-        "Timed out after waiting " + delay + "(ms) for an answer to batched request "
-            + item.id)));
+  /** Fails every request past its deadline with a timeout, as an event-bus request would. */
+  private void sweep() {
+    long now = System.currentTimeMillis();
+    for (Item item : waiting.values()) {
+      if (item.deadlineMs <= now) {
+        fail(item, new ReplyException(ReplyFailure.TIMEOUT, "Timed out waiting for an answer"
+            + " to batched request " + item.id));
+      }
+    }
   }
 
   private void fail(Item item, Throwable cause) {
