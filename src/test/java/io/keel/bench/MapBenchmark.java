@@ -59,7 +59,8 @@ import java.util.concurrent.TimeUnit;
  * {@code jit-warmup-s} (5), {@code runs} (3), {@code in-flight} (1,64), {@code partitions}
  * (512), {@code keys} (10000), {@code timeout-ms} (5000), {@code contexts} (2, client event
  * loops), {@code settle-s} (300), {@code seed} (1), {@code parts}
- * (compare,growth,join,injvm), {@code growth} (10000,100000: cumulative entry counts),
+ * (compare,growth,join,injvm), {@code systems} (keel,keel-single,keel-bus,imap,asyncmap: those
+ * compared), {@code growth} (10000,100000: cumulative entry counts),
  * {@code load-in-flight} (128), {@code growth-budget-s} (0: none; past it, growth loads no
  * more and reports the step it reached), {@code join-window-s} (120), {@code join-baseline-s}
  * (5).
@@ -74,10 +75,13 @@ public final class MapBenchmark {
   static final String HZ_DURABILITY = "in memory, 1 sync backup, no disk";
   private static final String IMAP = "imap";
   private static final String UNBATCHED = "keel-single";
+  private static final List<String> SYSTEMS = List.of("keel", UNBATCHED, "keel-bus", IMAP,
+      "asyncmap");
 
   final BenchArgs.Common common;
   private final String[] eventLoops;
   final Set<String> parts;
+  private final Set<String> systems;
   final long[] growth;
   final int loadInFlight;
   final long growthBudgetS;
@@ -93,6 +97,7 @@ public final class MapBenchmark {
     common = args.common(5, "contexts", 300);
     eventLoops = args.eventLoopArgs();
     parts = args.words("parts", "compare,growth,join,injvm");
+    systems = args.words("systems", String.join(",", SYSTEMS));
     growth = args.longs("growth", "10000,100000");
     loadInFlight = args.integer("load-in-flight", 128);
     growthBudgetS = args.longValue("growth-budget-s", 0);
@@ -194,7 +199,7 @@ public final class MapBenchmark {
     IMap<String, String> imap = hz.getMap("bench-imap");
     AsyncMap<String, String> async = vertx.sharedData().<String, String>getAsyncMap(
         "bench-async").await(60, TimeUnit.SECONDS);
-    List<Contender> systems = List.of(
+    List<Contender> all = List.of(
         new Contender("keel", "Keel, `KeelMap` on the client node", KEEL_DURABILITY,
             MapOps.keelPut(keel), MapOps.keelGet(keel)),
         new Contender(UNBATCHED, "Keel, `KeelMap` on the client node, one message per request"
@@ -207,8 +212,13 @@ public final class MapBenchmark {
             MapOps.imapPut(imap), MapOps.imapGet(imap)),
         new Contender("asyncmap", "Vert.x `AsyncMap` (lite member)", HZ_DURABILITY,
             MapOps.asyncPut(async), MapOps.asyncGet(async)));
-    // KeelMap writes the map keel.map.* reads: fill it once.
-    for (Contender s : systems.subList(2, systems.size())) {
+    List<Contender> systems = all.stream().filter(c -> this.systems.contains(c.id())).toList();
+    BenchArgs.require(!systems.isEmpty(), "--systems names none of " + SYSTEMS);
+    // KeelMap writes the map keel.map.* reads: fill it once, through keel.map.*.
+    for (Contender s : all.subList(2, all.size())) {
+      if (s != all.get(2) && !systems.contains(s)) {
+        continue;
+      }
       MapOps.Filled f = MapOps.fill(vertx, 0, names.length, 64, i -> names[i], s.put());
       log("%s: %,d keys written in %,d ms (%,.0f/s), %d lost", s.label(), f.written(), f.ms(),
           f.perS(), f.lost());

@@ -23,7 +23,7 @@ final class MapReport {
         List<Sample> imap = of(samples, verb, inFlight, "imap");
         for (Contender c : contenders) {
           List<Sample> s = of(samples, verb, inFlight, c.id());
-          String vs = c.id().equals("imap") ? "1" : Table.ratio(
+          String vs = c.id().equals("imap") ? "1" : imap.isEmpty() ? "" : Table.ratio(
               Table.median(s, Sample::opsPerS), Table.median(imap, Sample::opsPerS)) + ", "
               + Table.ratio(Table.median(s, Sample::p50Ns), Table.median(imap, Sample::p50Ns));
           t.row(verb, inFlight, c.label(), verb.equals("put") ? c.durability() : "",
