@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -18,13 +20,16 @@ import java.util.function.Function;
  * making a fast item wait for a slow one.
  *
  * <p>The first items to complete, and every item that completes in the same turn of the event
- * loop, are the batch's reply; each later group goes to the sender's answers address, one
- * message per turn in which items completed. A batch of lease reads is thus answered by one
- * message, and a write waiting for its commit by a message of its own, when it commits.
+ * loop, are the batch's reply; the later ones go to the sender's answers address, in one
+ * message per turn with those of every other batch of that sender. A batch of lease reads is
+ * thus answered by one message, and the writes of many batches that commit together by
+ * another.
  */
 final class RoutedBatchServer {
   private final Vertx vertx;
   private final Function<JsonObject, Future<JsonObject>> serve;
+  // By sender's answers address.
+  private final Map<String, Late> lateAnswers = new ConcurrentHashMap<>();
 
   /**
    * A server that serves each item (a routed envelope with {@code service}, {@code key},
@@ -69,6 +74,17 @@ final class RoutedBatchServer {
             Failure.UNAVAILABLE.message(String.valueOf(ar.cause().getMessage())));
   }
 
+  /** Sends {@code answer} to {@code address} with the others of this turn for that sender. */
+  private void late(String address, Context context, JsonObject answer) {
+    while (true) {
+      Late l = lateAnswers.computeIfAbsent(address, a -> new Late(a, context));
+      if (l.add(answer)) {
+        return;
+      }
+      lateAnswers.remove(address, l); // just sent: a fresh one takes it
+    }
+  }
+
   /** The answers of one batch not sent yet, and whether its reply has gone. */
   private final class Answers {
     private final Message<JsonObject> request;
@@ -86,33 +102,74 @@ final class RoutedBatchServer {
     }
 
     void add(JsonObject answer) {
-      boolean schedule;
+      boolean isLate;
+      boolean schedule = false;
       synchronized (this) {
-        ready.add(answer);
-        schedule = !flushScheduled;
-        flushScheduled = true;
+        isLate = replied;
+        if (!isLate) {
+          ready.add(answer);
+          schedule = !flushScheduled;
+          flushScheduled = true;
+        }
       }
-      if (schedule) {
-        context.runOnContext(v -> flush());
+      if (isLate) {
+        late(address, context, answer);
+      } else if (schedule) {
+        context.runOnContext(v -> reply());
       }
     }
 
-    private void flush() {
+    private void reply() {
       List<JsonObject> out;
-      boolean first;
       synchronized (this) {
         out = ready;
-        ready = new ArrayList<>();
-        flushScheduled = false;
-        first = !replied;
+        ready = null;
         replied = true;
       }
-      JsonObject body = new JsonObject().put("answers", new JsonArray(out));
-      if (first) {
-        request.reply(body);
-      } else {
-        vertx.eventBus().send(address, body);
+      request.reply(new JsonObject().put("answers", new JsonArray(out)));
+    }
+  }
+
+  /**
+   * The answers for one sender that came after their batches' replies, sent once per turn:
+   * many writes of many batches commit in the same turn.
+   */
+  private final class Late {
+    private final String address;
+    private final Context context;
+    // Guarded by this; once sent, this one takes no more.
+    private final List<JsonObject> ready = new ArrayList<>();
+    private boolean scheduled;
+    private boolean sent;
+
+    Late(String address, Context context) {
+      this.address = address;
+      this.context = context;
+    }
+
+    /** Adds {@code answer}; false when this one has been sent already. */
+    boolean add(JsonObject answer) {
+      boolean schedule;
+      synchronized (this) {
+        if (sent) {
+          return false;
+        }
+        ready.add(answer);
+        schedule = !scheduled;
+        scheduled = true;
       }
+      if (schedule) {
+        context.runOnContext(v -> send());
+      }
+      return true;
+    }
+
+    private void send() {
+      synchronized (this) {
+        sent = true;
+      }
+      lateAnswers.remove(address, this);
+      vertx.eventBus().send(address, new JsonObject().put("answers", new JsonArray(ready)));
     }
   }
 }
