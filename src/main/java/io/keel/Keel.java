@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -222,10 +223,12 @@ public final class Keel {
     List<String> ids = new ArrayList<>();
     Routing routing = new Routing(vertx, routingVerticle, options);
     GroupHosts hosts = new GroupHosts();
+    LongAdder mapBytes = new LongAdder();
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
         ? new RecoveryVerticle(options, dir, manager, routing, hosts,
             Map.of(CounterMachine.NAME, CounterMachine::new, LockMachine.NAME,
-                LockMachine::new, MapMachine.NAME, MapMachine::new)) : null;
+                LockMachine::new, MapMachine.NAME, () -> new MapMachine(mapBytes::add)))
+        : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs(),
         leaseClock, options.getLockClockMarginMs());
@@ -234,7 +237,7 @@ public final class Keel {
       metrics.bind(recovery, recovery::groups);
     }
     MapVerticle maps = new MapVerticle(routing, recovery == null ? null : recovery::groups,
-        options.getMap(), options.getRouteTimeoutMs(), metrics.registry());
+        options.getMap(), options.getRouteTimeoutMs(), metrics.registry(), mapBytes);
     metrics.bindLocks(lockService::held);
     lockService.observeFencedRejections(metrics::fencedRejection);
     maps.observeFencedRejections(metrics::fencedRejection);

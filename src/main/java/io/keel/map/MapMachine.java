@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.LongConsumer;
 
 /**
  * The entries of every replicated map in one partition, behind {@code keel.map.*}
@@ -114,6 +115,26 @@ public final class MapMachine implements PartitionStateMachine {
   // Written by the group's thread, read by the node's memory budget and status.
   private volatile long entryCount;
   private volatile long byteCount;
+  // Hears every change of byteCount, after it is made.
+  private final LongConsumer byteChanges;
+
+  /** A machine of its own. */
+  public MapMachine() {
+    this(delta -> { });
+  }
+
+  /**
+   * A machine that tells {@code byteChanges} each change of its {@link #byteCount()}, after
+   * making it: how a node keeps a running total over its machines without visiting them all.
+   */
+  public MapMachine(LongConsumer byteChanges) {
+    this.byteChanges = byteChanges;
+  }
+
+  private void addBytes(long delta) {
+    byteCount += delta;
+    byteChanges.accept(delta);
+  }
 
   /**
    * The command that sets {@code key} of {@code map} to {@code value}, if its version is
@@ -223,10 +244,8 @@ public final class MapMachine implements PartitionStateMachine {
     maps.computeIfAbsent(map, m -> new TreeMap<>()).put(key, new Entry(index, value));
     if (old == null) {
       entryCount++;
-    } else {
-      byteCount -= cost(key, old.value().length);
     }
-    byteCount += cost(key, value.length);
+    addBytes(cost(key, value.length) - (old == null ? 0 : cost(key, old.value().length)));
     return new Result(Status.OK, index, old == null ? 0 : old.version(), false, 0);
   }
 
@@ -246,7 +265,7 @@ public final class MapMachine implements PartitionStateMachine {
       maps.remove(map);
     }
     entryCount--;
-    byteCount -= cost(key, old.value().length);
+    addBytes(-cost(key, old.value().length));
     return new Result(Status.OK, old.version(), old.version(), true, 0);
   }
 
@@ -348,7 +367,7 @@ public final class MapMachine implements PartitionStateMachine {
       return null;
     });
     entryCount = counts[0];
-    byteCount = counts[1];
+    addBytes(counts[1] - byteCount);
   }
 
   private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -63,16 +64,22 @@ public final class MapVerticle extends VerticleBase {
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private volatile Consumer<String> fencedRejections = op -> { };
   private static final long MACHINES_REFRESH_NANOS = 100_000_000;
-  // The map machines of the local replicas and when they were listed; any thread may refresh.
-  private volatile List<MapMachine> machines = List.of();
-  private volatile long machinesAtNanos;
+  // Every change of byteCount that this node's map machines made, summed.
+  private final LongAdder byteChanges;
+  // The local replicas' bytes when last summed; any thread may take a new sum.
+  private volatile HeldBytes held;
+
+  /** {@code bytes} summed over the local machines at {@code atNanos}, and the changes then. */
+  private record HeldBytes(long bytes, long changes, long atNanos) {}
 
   /**
    * The map of a node whose routing is {@code routing}; when {@code groups} supplies this data
-   * node's partition groups (null on a client node), it serves the partitions it leads.
+   * node's partition groups (null on a client node), it serves the partitions it leads. Its
+   * map machines tell {@code byteChanges} every change of their sizes.
    */
   public MapVerticle(Routing routing, Supplier<PartitionGroups> groups, MapOptions limits,
-      long timeoutMs, MeterRegistry meters) {
+      long timeoutMs, MeterRegistry meters, LongAdder byteChanges) {
+    this.byteChanges = byteChanges;
     this.meters = meters;
     this.routing = routing;
     this.groups = groups == null ? () -> null : groups;
@@ -340,20 +347,21 @@ public final class MapVerticle extends VerticleBase {
   }
 
   /**
-   * The bytes the map entries of every local replica take, as their machines publish it. The
-   * machines are listed at most every {@link #MACHINES_REFRESH_NANOS}, since visiting every
-   * partition on every put cost a leader 40% of its CPU; their counts are read on every put, so
-   * that puts one after another are held to the budget exactly. A replica added or dropped
-   * counts that much late.
+   * The bytes the map entries of every local replica take: the sum over their machines, taken
+   * at most every {@link #MACHINES_REFRESH_NANOS} (visiting every partition on every put cost a
+   * leader 40% of its CPU, and summing them on every put still 15%), plus every change the
+   * machines made since ({@link #byteChanges}), so that puts one after another are held to the
+   * budget exactly. A change made while the sum is taken may count twice until the next one,
+   * never zero times; a replica added or dropped counts that much late.
    */
   private long heldBytes(PartitionGroups g, long now) {
-    List<MapMachine> listed = machines;
-    if (now - machinesAtNanos >= MACHINES_REFRESH_NANOS || machinesAtNanos == 0) {
-      listed = machines(g);
-      machines = listed;
-      machinesAtNanos = now;
+    HeldBytes b = held;
+    if (b == null || now - b.atNanos() >= MACHINES_REFRESH_NANOS) {
+      long changes = byteChanges.sum();
+      b = new HeldBytes(sum(machines(g), MapMachine::byteCount), changes, now);
+      held = b;
     }
-    return sum(listed, MapMachine::byteCount);
+    return b.bytes() + byteChanges.sum() - b.changes();
   }
 
   /** The map machines of the local replicas (none on a client node). */

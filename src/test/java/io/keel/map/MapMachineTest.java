@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 class MapMachineTest {
@@ -139,7 +140,9 @@ class MapMachineTest {
   void random_histories_match_a_model_through_snapshots() {
     for (int seed = 0; seed < 50; seed++) {
       Random random = new Random(seed);
-      MapMachine m = new MapMachine();
+      // What the machines told of their byte counts, less that of machines dropped since.
+      LongAdder told = new LongAdder();
+      MapMachine m = new MapMachine(told::add);
       Map<String, long[]> versions = new HashMap<>();
       Map<String, String> values = new HashMap<>();
       Map<String, Long> fences = new HashMap<>();
@@ -180,12 +183,17 @@ class MapMachineTest {
         assertThat(r.status()).as("seed %d step %d", seed, step).isEqualTo(
             fenced ? Status.FENCED : conflict ? Status.VERSION_CONFLICT : Status.OK);
         if (random.nextInt(50) == 0) {
-          MapMachine copy = new MapMachine();
+          MapMachine copy = new MapMachine(told::add);
           copy.installSnapshot(at, m.takeSnapshot(at));
           assertThat(copy.entryCount()).isEqualTo(m.entryCount());
           assertThat(copy.byteCount()).isEqualTo(m.byteCount());
+          told.add(-m.byteCount());
           m = copy;
         }
+        long modelBytes = values.entrySet().stream().mapToLong(e -> MapMachine.cost(e.getKey(),
+            e.getValue().getBytes(StandardCharsets.UTF_8).length)).sum();
+        assertThat(m.byteCount()).as("seed %d step %d", seed, step).isEqualTo(modelBytes);
+        assertThat(told.sum()).as("seed %d step %d", seed, step).isEqualTo(modelBytes);
         for (int k = 0; k < 8; k++) {
           Found f = get(m, "m", "k" + k);
           assertThat(f.found()).isEqualTo(values.containsKey("k" + k));
