@@ -84,6 +84,9 @@ public final class LockService {
   private record Pending(int partition, String name, Promise<JsonObject> promise,
       long timer) {}
 
+  /** A local replica's lock machine. */
+  private record LocalLocks(int partition, LockMachine machine) {}
+
   private final Vertx vertx;
   private final Routing routing;
   private final long routeTimeoutMs;
@@ -96,6 +99,9 @@ public final class LockService {
   // Every member this node has seen: a holder's node counts as gone only once it was seen.
   private final Set<String> seen = new HashSet<>();
   private final Set<String> releasing = new HashSet<>();
+  // The local lock machines, as listed when the replicas had changed machinesListedAt times.
+  private List<LocalLocks> machines;
+  private long machinesListedAt;
   private Context context;
   private Supplier<PartitionGroups> groups;
   private long tickTimer = -1;
@@ -482,6 +488,25 @@ public final class LockService {
    * Settles what ended in the partitions this node leads, ends the leases of nodes that left,
    * and hands pending waits of partitions it no longer leads back to their callers.
    */
+  /**
+   * The lock machines of the local replicas, listed again only when a replica was added or
+   * removed: listing them visits every partition, and the tick runs ten times a second.
+   */
+  private List<LocalLocks> localMachines(PartitionGroups g) {
+    long changes = g.replicaChanges();
+    if (machines == null || machinesListedAt != changes) {
+      List<LocalLocks> found = new ArrayList<>();
+      for (int p : g.partitions()) {
+        if (g.machine(p, LockMachine.NAME) instanceof LockMachine m) {
+          found.add(new LocalLocks(p, m));
+        }
+      }
+      machines = found;
+      machinesListedAt = changes;
+    }
+    return machines;
+  }
+
   private void tick() {
     PartitionGroups g = groups.get();
     if (g == null) {
@@ -493,11 +518,11 @@ public final class LockService {
       current.add(m.name());
     }
     seen.addAll(current);
-    for (int p : g.partitions()) {
+    for (LocalLocks local : localMachines(g)) {
+      int p = local.partition();
+      LockMachine m = local.machine();
       // Read without a query: a partition without locks or waiters costs nothing here.
-      if (!(g.machine(p, LockMachine.NAME) instanceof LockMachine m)
-          || m.nextDeadlineMs() == Long.MAX_VALUE
-          || !routing.nodeName().equals(g.leaderOf(p))) {
+      if (m.nextDeadlineMs() == Long.MAX_VALUE || !routing.nodeName().equals(g.leaderOf(p))) {
         continue;
       }
       // Whoever leads now ends the leases of nodes that left, even if they left before.

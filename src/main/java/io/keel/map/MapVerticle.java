@@ -72,6 +72,11 @@ public final class MapVerticle extends VerticleBase {
   /** {@code bytes} summed over the local machines at {@code atNanos}, and the changes then. */
   private record HeldBytes(long bytes, long changes, long atNanos) {}
 
+  // The local map machines, as listed when the replicas had changed that many times.
+  private volatile Listed listed;
+
+  private record Listed(long replicaChanges, List<MapMachine> machines) {}
+
   /**
    * The map of a node whose routing is {@code routing}; when {@code groups} supplies this data
    * node's partition groups (null on a client node), it serves the partitions it leads. Its
@@ -358,10 +363,24 @@ public final class MapVerticle extends VerticleBase {
     HeldBytes b = held;
     if (b == null || now - b.atNanos() >= MACHINES_REFRESH_NANOS) {
       long changes = byteChanges.sum();
-      b = new HeldBytes(sum(machines(g), MapMachine::byteCount), changes, now);
+      b = new HeldBytes(sum(localMachines(g), MapMachine::byteCount), changes, now);
       held = b;
     }
     return b.bytes() + byteChanges.sum() - b.changes();
+  }
+
+  /**
+   * {@link #machines}, listed again only when a local replica was added or removed: listing
+   * them visits every partition.
+   */
+  private List<MapMachine> localMachines(PartitionGroups g) {
+    Listed l = listed;
+    long changes = g.replicaChanges();
+    if (l == null || l.replicaChanges() != changes) {
+      l = new Listed(changes, machines(g));
+      listed = l;
+    }
+    return l.machines();
   }
 
   /** The map machines of the local replicas (none on a client node). */

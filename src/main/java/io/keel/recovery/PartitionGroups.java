@@ -175,6 +175,9 @@ public final class PartitionGroups {
   private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
+  // Bumped after every replica added or removed: what is listed from the replicas holds until
+  // it changes.
+  private final AtomicLong replicaChanges = new AtomicLong();
   private final Set<Integer> changing = ConcurrentHashMap.newKeySet();
   private final AtomicLong incarnations = new AtomicLong();
   // MicroRaft's clock for every group here, and the time its heartbeat timestamps are read in.
@@ -312,6 +315,14 @@ public final class PartitionGroups {
   public PartitionStateMachine machine(int p, String name) {
     Replica r = replicas.get(p);
     return r == null ? null : r.machine.machine(name);
+  }
+
+  /**
+   * How many times a local replica was added or removed: a list built from the replicas after
+   * reading this (their machines, say) holds for as long as it stays the same.
+   */
+  public long replicaChanges() {
+    return replicaChanges.get();
   }
 
   /** The partitions this node holds a replica of. */
@@ -502,6 +513,7 @@ public final class PartitionGroups {
     Replica r = new Replica(p, self, adapter.attach(builder.build()), store, machine,
         hosts.get(h), leaseNanos);
     replicas.put(p, r);
+    replicaChanges.incrementAndGet();
     if (restored != null) {
       LeaseReads.restored((RaftNodeImpl) r.raft);
     }
@@ -657,6 +669,7 @@ public final class PartitionGroups {
           return null;
         })).onSuccess(x -> {
           replicas.remove(r.partition, r);
+          replicaChanges.incrementAndGet();
           log.info("node {}: left partition {} (replica {})", node, r.partition, r.self);
           events.accept(new JsonObject().put("partition", r.partition).put("phase", "left"));
         }).mapEmpty();
