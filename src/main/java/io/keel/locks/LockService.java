@@ -8,6 +8,7 @@ import io.keel.locks.LockMachine.Event;
 import io.keel.locks.LockMachine.Outcome;
 import io.keel.recovery.MachineSet;
 import io.keel.recovery.PartitionGroups;
+import io.keel.recovery.PartitionStateMachine;
 import io.keel.routing.Routing;
 import io.keel.routing.ShardRequest;
 import io.vertx.core.Context;
@@ -84,9 +85,6 @@ public final class LockService {
   private record Pending(int partition, String name, Promise<JsonObject> promise,
       long timer) {}
 
-  /** A local replica's lock machine. */
-  private record LocalLocks(int partition, LockMachine machine) {}
-
   private final Vertx vertx;
   private final Routing routing;
   private final long routeTimeoutMs;
@@ -99,9 +97,6 @@ public final class LockService {
   // Every member this node has seen: a holder's node counts as gone only once it was seen.
   private final Set<String> seen = new HashSet<>();
   private final Set<String> releasing = new HashSet<>();
-  // The local lock machines, as listed when the replicas had changed machinesListedAt times.
-  private List<LocalLocks> machines;
-  private long machinesListedAt;
   private Context context;
   private Supplier<PartitionGroups> groups;
   private long tickTimer = -1;
@@ -488,25 +483,6 @@ public final class LockService {
    * Settles what ended in the partitions this node leads, ends the leases of nodes that left,
    * and hands pending waits of partitions it no longer leads back to their callers.
    */
-  /**
-   * The lock machines of the local replicas, listed again only when a replica was added or
-   * removed: listing them visits every partition, and the tick runs ten times a second.
-   */
-  private List<LocalLocks> localMachines(PartitionGroups g) {
-    long changes = g.replicaChanges();
-    if (machines == null || machinesListedAt != changes) {
-      List<LocalLocks> found = new ArrayList<>();
-      for (int p : g.partitions()) {
-        if (g.machine(p, LockMachine.NAME) instanceof LockMachine m) {
-          found.add(new LocalLocks(p, m));
-        }
-      }
-      machines = found;
-      machinesListedAt = changes;
-    }
-    return machines;
-  }
-
   private void tick() {
     PartitionGroups g = groups.get();
     if (g == null) {
@@ -518,9 +494,9 @@ public final class LockService {
       current.add(m.name());
     }
     seen.addAll(current);
-    for (LocalLocks local : localMachines(g)) {
-      int p = local.partition();
-      LockMachine m = local.machine();
+    for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
+      int p = e.getKey();
+      LockMachine m = (LockMachine) e.getValue();
       // Read without a query: a partition without locks or waiters costs nothing here.
       if (m.nextDeadlineMs() == Long.MAX_VALUE || !routing.nodeName().equals(g.leaderOf(p))) {
         continue;
@@ -556,9 +532,10 @@ public final class LockService {
     }
     long now = leaseClock.millis();
     List<Future<List<LockMachine.Info>>> parts = new ArrayList<>();
-    for (int p : g.partitions()) {
-      if (routing.nodeName().equals(g.leaderOf(p))
-          && g.machine(p, LockMachine.NAME) instanceof LockMachine m && m.heldCount() > 0) {
+    for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
+      int p = e.getKey();
+      if (((LockMachine) e.getValue()).heldCount() > 0
+          && routing.nodeName().equals(g.leaderOf(p))) {
         parts.add(g.query(p, MachineSet.frame(LockMachine.NAME,
             LockMachine.held(HELD_PER_PARTITION_MAX, now)), true)
             .map(LockMachine::decodeHeld));

@@ -72,11 +72,6 @@ public final class MapVerticle extends VerticleBase {
   /** {@code bytes} summed over the local machines at {@code atNanos}, and the changes then. */
   private record HeldBytes(long bytes, long changes, long atNanos) {}
 
-  // The local map machines, as listed when the replicas had changed that many times.
-  private volatile Listed listed;
-
-  private record Listed(long replicaChanges, List<MapMachine> machines) {}
-
   /**
    * The map of a node whose routing is {@code routing}; when {@code groups} supplies this data
    * node's partition groups (null on a client node), it serves the partitions it leads. Its
@@ -180,7 +175,7 @@ public final class MapVerticle extends VerticleBase {
     if (g != null) {
       int p = routing.table().partitionOf(key);
       boolean stale = forward.getBoolean("stale", false);
-      boolean here = stale ? g.partitions().contains(p)
+      boolean here = stale ? g.machine(p, MapMachine.NAME) != null
           : routing.nodeName().equals(g.leaderOf(p));
       if (here) {
         // Served here; should this node have lost the lead meanwhile, or the group refused
@@ -363,37 +358,19 @@ public final class MapVerticle extends VerticleBase {
     HeldBytes b = held;
     if (b == null || now - b.atNanos() >= MACHINES_REFRESH_NANOS) {
       long changes = byteChanges.sum();
-      b = new HeldBytes(sum(localMachines(g), MapMachine::byteCount), changes, now);
+      b = new HeldBytes(sum(machines(g), MapMachine::byteCount), changes, now);
       held = b;
     }
     return b.bytes() + byteChanges.sum() - b.changes();
-  }
-
-  /**
-   * {@link #machines}, listed again only when a local replica was added or removed: listing
-   * them visits every partition.
-   */
-  private List<MapMachine> localMachines(PartitionGroups g) {
-    Listed l = listed;
-    long changes = g.replicaChanges();
-    if (l == null || l.replicaChanges() != changes) {
-      l = new Listed(changes, machines(g));
-      listed = l;
-    }
-    return l.machines();
   }
 
   /** The map machines of the local replicas (none on a client node). */
   private static List<MapMachine> machines(PartitionGroups g) {
     List<MapMachine> found = new ArrayList<>();
     if (g != null) {
-      for (int p : g.partitions()) {
-        if (g.machine(p, MapMachine.NAME) instanceof MapMachine m) {
-          found.add(m);
-        }
-      }
+      g.machines(MapMachine.NAME).values().forEach(m -> found.add((MapMachine) m));
     }
-    return List.copyOf(found);
+    return found;
   }
 
   /** {@code f} of each of {@code machines}, summed. */

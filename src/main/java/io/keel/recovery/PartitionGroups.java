@@ -28,6 +28,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -175,9 +176,10 @@ public final class PartitionGroups {
   private final List<CampaignGuard> guards = new ArrayList<>();
   private final Consumer<JsonObject> events;
   private final Map<Integer, Replica> replicas = new ConcurrentHashMap<>();
-  // Bumped after every replica added or removed: what is listed from the replicas holds until
-  // it changes.
+  // Bumped after every replica added or removed: a list of machines holds until it changes.
   private final AtomicLong replicaChanges = new AtomicLong();
+  // By machine name; read the count before listing, so a list is never newer than its count.
+  private final Map<String, Listed> listed = new ConcurrentHashMap<>();
   private final Set<Integer> changing = ConcurrentHashMap.newKeySet();
   private final AtomicLong incarnations = new AtomicLong();
   // MicroRaft's clock for every group here, and the time its heartbeat timestamps are read in.
@@ -318,12 +320,29 @@ public final class PartitionGroups {
   }
 
   /**
-   * How many times a local replica was added or removed: a list built from the replicas after
-   * reading this (their machines, say) holds for as long as it stays the same.
+   * The machines called {@code name} of the local replicas, by partition. Listing them visits
+   * every partition, so the list is kept until a replica is added or removed: callers may ask
+   * on every request or tick.
    */
-  public long replicaChanges() {
-    return replicaChanges.get();
+  public Map<Integer, PartitionStateMachine> machines(String name) {
+    long changes = replicaChanges.get();
+    Listed l = listed.get(name);
+    if (l == null || l.replicaChanges() != changes) {
+      Map<Integer, PartitionStateMachine> found = new TreeMap<>();
+      for (Replica r : replicas.values()) {
+        PartitionStateMachine m = r.machine.machine(name);
+        if (m != null) {
+          found.put(r.partition, m);
+        }
+      }
+      l = new Listed(changes, Collections.unmodifiableMap(found));
+      listed.put(name, l);
+    }
+    return l.machines();
   }
+
+  /** Machines as listed when the replicas had changed {@code replicaChanges} times. */
+  private record Listed(long replicaChanges, Map<Integer, PartitionStateMachine> machines) {}
 
   /** The partitions this node holds a replica of. */
   public Set<Integer> partitions() {

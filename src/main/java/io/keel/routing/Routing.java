@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,7 @@ public final class Routing {
     return batches.start();
   }
 
-  /** Stops hearing them; requests still waiting for one fail at their deadlines. */
+  /** Stops hearing them; requests still waiting for one fail now, with a timeout. */
   public Future<Void> stop() {
     return batches.stop();
   }
@@ -321,7 +322,7 @@ public final class Routing {
     for (Map.Entry<String, Object> e : msg.getJsonObject("body")) {
       Object v = e.getValue();
       bytes += e.getKey().length() + 8 + (v instanceof String text ? text.length() * 3
-          : v instanceof JsonObject || v instanceof io.vertx.core.json.JsonArray
+          : v instanceof JsonObject || v instanceof JsonArray
               ? BATCHED_BYTES_MAX : 16);
     }
     return bytes;

@@ -81,7 +81,7 @@ public final class MapBenchmark {
   final BenchArgs.Common common;
   private final String[] eventLoops;
   final Set<String> parts;
-  private final Set<String> systems;
+  private final Set<String> systemIds;
   final long[] growth;
   final int loadInFlight;
   final long growthBudgetS;
@@ -97,7 +97,7 @@ public final class MapBenchmark {
     common = args.common(5, "contexts", 300);
     eventLoops = args.eventLoopArgs();
     parts = args.words("parts", "compare,growth,join,injvm");
-    systems = args.words("systems", String.join(",", SYSTEMS));
+    systemIds = args.words("systems", String.join(",", SYSTEMS));
     growth = args.longs("growth", "10000,100000");
     loadInFlight = args.integer("load-in-flight", 128);
     growthBudgetS = args.longValue("growth-budget-s", 0);
@@ -212,7 +212,7 @@ public final class MapBenchmark {
             MapOps.imapPut(imap), MapOps.imapGet(imap)),
         new Contender("asyncmap", "Vert.x `AsyncMap` (lite member)", HZ_DURABILITY,
             MapOps.asyncPut(async), MapOps.asyncGet(async)));
-    List<Contender> systems = all.stream().filter(c -> this.systems.contains(c.id())).toList();
+    List<Contender> systems = all.stream().filter(c -> systemIds.contains(c.id())).toList();
     BenchArgs.require(!systems.isEmpty(), "--systems names none of " + SYSTEMS);
     // KeelMap writes the map keel.map.* reads: fill it once, through keel.map.*.
     for (Contender s : all.subList(2, all.size())) {
