@@ -8,7 +8,7 @@ import io.keel.bus.Addresses;
 import io.keel.harness.InJvmCluster;
 import io.keel.routing.OwnershipChange;
 import io.vertx.core.Future;
-import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
@@ -89,10 +89,11 @@ class StatusIT {
   @Test
   void feed_sends_a_snapshot_then_membership_and_epoch_events_in_sequence() throws Exception {
     List<JsonObject> events = new CopyOnWriteArrayList<>();
-    WebSocket ws = a.vertx().createWebSocketClient()
-        .connect(a.httpPort(), "127.0.0.1", "/status/feed").await(10, TimeUnit.SECONDS);
+    // The handler before the connection: the snapshot may arrive with the upgrade itself.
+    ClientWebSocket ws = a.vertx().createWebSocketClient().webSocket();
     ws.textMessageHandler(t -> Arrays.stream(t.split("\n")).map(JsonObject::new)
         .forEach(events::add));
+    ws.connect(a.httpPort(), "127.0.0.1", "/status/feed").await(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() -> !events.isEmpty());
     JsonObject snapshot = events.get(0);
     assertThat(snapshot.getString("type")).isEqualTo("snapshot");
