@@ -13,6 +13,7 @@ import io.keel.recovery.CounterService;
 import io.keel.recovery.GroupHosts;
 import io.keel.recovery.PartitionGroups;
 import io.keel.recovery.RecoveryVerticle;
+import io.keel.recovery.ReplayedLog;
 import io.keel.routing.Routing;
 import io.keel.routing.RoutingVerticle;
 import io.keel.status.KeelMetrics;
@@ -126,6 +127,8 @@ public final class Keel {
     Objects.requireNonNull(leaseClock, "leaseClock");
     KeelOptions resolved;
     io.vertx.core.VertxOptions vertxConfig;
+    HazelcastClusterManager manager;
+    ReplayedLog replayed = null;
     try {
       requirePortFree("cluster port", options.getClusterHost(), options.getClusterPort());
       if (options.getHttpPort() > 0) {
@@ -134,15 +137,17 @@ public final class Keel {
       resolved = resolveName(options);
       // Reads the event bus's TLS files, if any: a missing one fails here, by name.
       vertxConfig = vertxOptions(resolved);
+      manager = clusterManager(resolved);
       if (resolved.getRole() == KeelOptions.Role.DATA) {
         // A corrupt log stops the node here, before it joins: the others never count it as a
-        // member only to take its partitions back when its recovery refuses the log.
-        RecoveryVerticle.checkLog(resolved);
+        // member only to take its partitions back when its recovery refuses the log. The same
+        // read rebuilds the groups, with the cores to itself rather than shared with the join.
+        replayed = RecoveryVerticle.replayLog(resolved);
       }
     } catch (RuntimeException | IOException e) {
       return Future.failedFuture(e);
     }
-    HazelcastClusterManager manager = clusterManager(resolved);
+    ReplayedLog preread = replayed;
     Promise<Keel> result = Promise.promise();
     // Vert.x's own metrics and Keel's in one registry, scraped by GET /metrics.
     PrometheusMeterRegistry registry = KeelMetrics.newRegistry();
@@ -151,10 +156,22 @@ public final class Keel {
         .withMetrics(new MicrometerMetricsFactory(registry))
         .withClusterManager(manager).buildClustered()
         .onFailure(result::fail)
-        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry, leaseClock)
+        .onSuccess(vertx -> deploy(vertx, manager, resolved, true, registry, leaseClock, preread)
             .onSuccess(result::complete)
             .onFailure(t -> closeThenFail(vertx, t, result)));
-    return result.future();
+    return result.future().onFailure(t -> closeUnlessTaken(preread));
+  }
+
+  /** Closes a log read before the join that no recovery took, so that a retry may open it. */
+  private static void closeUnlessTaken(ReplayedLog preread) {
+    if (preread == null) {
+      return;
+    }
+    try {
+      preread.closeUnlessTaken();
+    } catch (IOException e) {
+      log.warn("closing the write-ahead log after a failed start: {}", e.toString());
+    }
   }
 
   /**
@@ -184,7 +201,7 @@ public final class Keel {
   public static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options, Clock leaseClock) {
     Objects.requireNonNull(leaseClock, "leaseClock");
-    return deploy(vertx, manager, options, false, KeelMetrics.newRegistry(), leaseClock);
+    return deploy(vertx, manager, options, false, KeelMetrics.newRegistry(), leaseClock, null);
   }
 
   /**
@@ -194,14 +211,15 @@ public final class Keel {
    */
   private static Future<Keel> deploy(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry,
-      Clock leaseClock) {
+      Clock leaseClock, ReplayedLog replayed) {
     return Future.<Void>succeededFuture()
-        .compose(v -> assemble(vertx, manager, options, ownsVertx, registry, leaseClock));
+        .compose(v -> assemble(vertx, manager, options, ownsVertx, registry, leaseClock,
+            replayed));
   }
 
   private static Future<Keel> assemble(Vertx vertx, HazelcastClusterManager manager,
       KeelOptions options, boolean ownsVertx, PrometheusMeterRegistry registry,
-      Clock leaseClock) {
+      Clock leaseClock, ReplayedLog replayed) {
     try {
       requireName(options);
       JsonObject meta = manager.getNodeInfo() == null ? null : manager.getNodeInfo().metadata();
@@ -227,7 +245,8 @@ public final class Keel {
     RecoveryVerticle recovery = options.getRole() == KeelOptions.Role.DATA
         ? new RecoveryVerticle(options, dir, manager, routing, hosts,
             Map.of(CounterMachine.NAME, CounterMachine::new, LockMachine.NAME,
-                LockMachine::new, MapMachine.NAME, () -> new MapMachine(mapBytes::add)))
+                LockMachine::new, MapMachine.NAME, () -> new MapMachine(mapBytes::add)),
+            replayed)
         : null;
     CounterService counters = new CounterService(vertx, routing, options.getRouteTimeoutMs());
     LockService lockService = new LockService(vertx, routing, options.getRouteTimeoutMs(),

@@ -7,7 +7,6 @@ import io.keel.cluster.DataDir;
 import io.keel.routing.Routing;
 import io.microraft.model.RaftModelFactory;
 import io.microraft.model.impl.DefaultRaftModelFactory;
-import io.microraft.persistence.RestoredRaftState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -16,7 +15,6 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +49,7 @@ public final class RecoveryVerticle extends VerticleBase {
   private final Routing routing;
   private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
   private final GroupHosts hosts;
+  private final ReplayedLog preloaded;
   private final RaftModelFactory factory = new DefaultRaftModelFactory();
   private volatile String phase = "starting";
   private volatile JsonObject logStatus = new JsonObject();
@@ -68,6 +67,17 @@ public final class RecoveryVerticle extends VerticleBase {
   public RecoveryVerticle(KeelOptions options, DataDir dataDir, HazelcastClusterManager manager,
       Routing routing, GroupHosts hosts,
       Map<String, Supplier<? extends PartitionStateMachine>> machines) {
+    this(options, dataDir, manager, routing, hosts, machines, null);
+  }
+
+  /**
+   * The same, starting from {@code preloaded}, the node's log as {@link #replayLog} read it
+   * before the node joined (null: read it on start).
+   */
+  public RecoveryVerticle(KeelOptions options, DataDir dataDir, HazelcastClusterManager manager,
+      Routing routing, GroupHosts hosts,
+      Map<String, Supplier<? extends PartitionStateMachine>> machines, ReplayedLog preloaded) {
+    this.preloaded = preloaded;
     this.hosts = hosts;
     this.options = new KeelOptions(options);
     this.nodeName = options.getName();
@@ -80,59 +90,64 @@ public final class RecoveryVerticle extends VerticleBase {
   }
 
   /**
-   * Reads the write-ahead log of the data node with these options, changing nothing, and fails
-   * naming the segment's path and offset if the log is corrupt (a torn tail is not: the start
-   * cuts it). Blocks: call it before the node joins the cluster, so that a node that cannot
-   * start never counts as a member.
+   * Opens and replays the write-ahead log of the data node with these options, and fails naming
+   * the segment's path and offset if the log is corrupt (a torn tail is cut). Blocks: call it
+   * before the node joins the cluster, so that a node that cannot start never counts as a
+   * member, and pass the result to the node's {@code RecoveryVerticle}.
    */
-  public static void checkLog(KeelOptions options) throws IOException {
+  public static ReplayedLog replayLog(KeelOptions options) throws IOException {
     Path logDir = DataDir.open(options.getDataDir()).path().resolve(LOG_DIR);
     try {
-      WriteAheadLog.check(logDir, new WalOptions(options.getWal()));
+      ReplayedLog replayed = ReplayedLog.read(logDir, new WalOptions(options.getWal()),
+          new DefaultRaftModelFactory());
+      logReplayed(options.getName(), logDir, replayed);
+      return replayed;
     } catch (WalCorruptionException e) {
       throw e.in(logDir);
     }
   }
 
+  private static void logReplayed(String nodeName, Path logDir, ReplayedLog replayed) {
+    WriteAheadLog.Recovery r = replayed.recovery();
+    log.info("node {}: write-ahead log {} replayed in {} ms: LSN {}..{}, {} group(s) (records"
+        + " read in {} ms){}", nodeName, logDir, replayed.replayMs(), r.firstLsn(), r.lastLsn(),
+        replayed.restored().size(), replayed.readMs(),
+        r.cutFile() == null ? "" : ", torn tail of " + r.bytesCut() + " bytes cut");
+  }
+
+  private static JsonObject cutOf(WriteAheadLog.Recovery r) {
+    return r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())
+        .put("offset", r.cutOffset()).put("bytes", r.bytesCut());
+  }
+
   @Override
   public Future<?> start() {
     enter("replaying", new JsonObject());
-    RaftLogReplay replay = new RaftLogReplay(RaftCodec.forKeel(factory), factory);
     long t0 = System.nanoTime();
-    Map<Integer, PartitionGroups.Restored> restored = new TreeMap<>();
-    return context.executeBlocking(() -> {
-      WriteAheadLog opened;
-      try {
-        // One pass: the scan that checks the log also rebuilds the groups.
-        opened = WriteAheadLog.open(logDir, walOptions, replay);
-      } catch (WalCorruptionException e) {
-        throw e.in(logDir);
-      }
-      // Off the event loop too: reconciling hundreds of groups' state takes a while.
-      replay.images().forEach((p, image) -> {
-        RestoredRaftState state = image.restored();
-        if (state != null) {
-          restored.put(p, new PartitionGroups.Restored(state, image, replay.neededFrom(p)));
-        }
-      });
-      return opened;
-    }, false).compose(opened -> {
-      wal = opened;
+    Future<ReplayedLog> read = preloaded != null ? Future.succeededFuture(preloaded)
+        : context.executeBlocking(() -> {
+          try {
+            return ReplayedLog.read(logDir, walOptions, factory);
+          } catch (WalCorruptionException e) {
+            throw e.in(logDir);
+          }
+        }, false);
+    return read.compose(replayed -> {
+      wal = replayed.take();
       wal.observe(walObserver);
+      Map<Integer, PartitionGroups.Restored> restored = replayed.restored();
       restoredGroups = restored.size();
       WriteAheadLog.Recovery r = wal.recovery();
-      JsonObject cut = r.cutFile() == null ? null : new JsonObject().put("file", r.cutFile())
-          .put("offset", r.cutOffset()).put("bytes", r.bytesCut());
+      JsonObject cut = cutOf(r);
       logStatus = new JsonObject().put("dir", logDir.toString()).put("firstLsn", r.firstLsn())
           .put("lastLsn", r.lastLsn()).put("segments", r.segments()).put("cut", cut);
-      long ms = (System.nanoTime() - t0) / 1_000_000;
-      log.info("node {}: write-ahead log {} replayed in {} ms: LSN {}..{}, {} group(s){}",
-          nodeName, logDir, ms, r.firstLsn(), r.lastLsn(), restoredGroups,
-          cut == null ? "" : ", torn tail of " + r.bytesCut() + " bytes cut");
-      JsonObject replayed = new JsonObject().put("replayMs", ms).put("groups", restoredGroups)
-          .put("lastLsn", r.lastLsn()).put("cut", cut);
+      if (preloaded == null) {
+        logReplayed(nodeName, logDir, replayed);
+      }
+      JsonObject fields = new JsonObject().put("replayMs", replayed.replayMs())
+          .put("groups", restoredGroups).put("lastLsn", r.lastLsn()).put("cut", cut);
       // Ready (catching up) only once the groups run and can answer.
-      return startGroups(restored).onSuccess(v -> enter("catching-up", replayed.put("startMs",
+      return startGroups(restored).onSuccess(v -> enter("catching-up", fields.put("startMs",
           (System.nanoTime() - t0) / 1_000_000)));
     });
   }

@@ -1,0 +1,63 @@
+package io.keel.recovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplayPipelineTest {
+  private static WalRecord record(long lsn) {
+    return new WalRecord(lsn, 1, new byte[] {(byte) lsn});
+  }
+
+  @Test
+  void handsOverEveryRecordInOrderAcrossBatches() {
+    List<Long> seen = new ArrayList<>();
+    int n = ReplayPipeline.BATCH * (ReplayPipeline.BATCHES_AHEAD + 3) + 17;
+    try (ReplayPipeline p = new ReplayPipeline(r -> seen.add(r.lsn()))) {
+      for (long lsn = 1; lsn <= n; lsn++) {
+        p.accept(record(lsn));
+      }
+      p.finish();
+    }
+    assertThat(seen).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      assertThat(seen.get(i)).isEqualTo(i + 1L);
+    }
+  }
+
+  @Test
+  void aFailureStopsTheTargetAndComesBackFromFinishOrTheNextBatch() {
+    List<Long> seen = new ArrayList<>();
+    long bad = ReplayPipeline.BATCH + 5;
+    IllegalStateException boom = new IllegalStateException("record " + bad + " is broken");
+    ReplayPipeline p = new ReplayPipeline(r -> {
+      if (r.lsn() == bad) {
+        throw boom;
+      }
+      seen.add(r.lsn());
+    });
+    try (p) {
+      assertThatThrownBy(() -> {
+        for (long lsn = 1; lsn <= 20L * ReplayPipeline.BATCH; lsn++) {
+          p.accept(record(lsn));
+        }
+        p.finish();
+      }).isSameAs(boom);
+    }
+    // Nothing after the failing record reached the target.
+    assertThat(seen).hasSize((int) bad - 1);
+    assertThat(seen.get(seen.size() - 1)).isEqualTo(bad - 1);
+  }
+
+  @Test
+  void finishWithoutRecordsDoesNothing() {
+    try (ReplayPipeline p = new ReplayPipeline(r -> {
+      throw new AssertionError("no record was given");
+    })) {
+      p.finish();
+    }
+  }
+}
