@@ -1,8 +1,12 @@
 package io.keel.recovery;
 
 import io.microraft.RaftEndpoint;
+import io.microraft.model.RaftModelFactory;
+import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.RaftMessage;
 import io.microraft.transport.Transport;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -27,30 +31,76 @@ import java.util.function.Supplier;
  * its copy is durable; its answers wait for the same barrier, so that state is never observed
  * if the entry is lost with the leader.
  *
- * <p>Messages leave in the order they were sent. All methods run on the owning thread;
- * {@code owner} brings the release back to it when a barrier completes elsewhere.
+ * <p>Early appends. Given a {@link RaftModelFactory}, a leader's append requests do not wait:
+ * its entries go to the followers while its own copy is being written, as Raft allows (the
+ * leader's disk write and the followers' run in parallel, and one at a time a write waits for
+ * one fsync instead of two in a row). What must not leave early is the leader's commit
+ * index, since the leader counted its own copy before it was durable. So each append leaves
+ * with its commit index lowered to the highest one known safe: the commit index the leader had
+ * when it sent an earlier message whose barrier has since completed. Entries up to that index
+ * were in the leader's log then, so they are on its disk now, and on the disks of the followers
+ * that acknowledged them: a majority. Followers learn a commit one barrier later; answers to
+ * clients wait for the barrier anyway.
+ *
+ * <p>Every other message leaves in the order it was sent, after its barrier. Appends may pass
+ * messages held before them, as a network may reorder; Raft takes that. All methods run on the
+ * owning thread; {@code owner} brings the release back to it when a barrier completes
+ * elsewhere.
  */
 public final class DurableSends implements Transport {
   private final Transport inner;
   private final Supplier<? extends CompletableFuture<?>> barrier;
   private final DurableOrder order;
+  private final RaftModelFactory early;
+  // Per group: the highest commit index known to be on a majority of disks (see above).
+  private final Map<Object, Long> safeCommits = new HashMap<>();
 
   /**
    * Sends through {@code inner} once the future {@code barrier} gives at the time of the send
-   * completes; one that fails (the log failed) drops its messages.
+   * completes; one that fails (the log failed) drops its messages. Holds appends too.
    *
    * @param owner runs a task on the thread that owns this transport
    */
   public DurableSends(Transport inner, Supplier<? extends CompletableFuture<?>> barrier,
       Executor owner) {
+    this(inner, barrier, owner, null);
+  }
+
+  /**
+   * The same, but a leader's appends leave at once, with a commit index known safe, rebuilt with
+   * {@code early} (null: hold them like the rest).
+   */
+  public DurableSends(Transport inner, Supplier<? extends CompletableFuture<?>> barrier,
+      Executor owner, RaftModelFactory early) {
     this.inner = inner;
     this.barrier = barrier;
     this.order = new DurableOrder(owner);
+    this.early = early;
   }
 
   @Override
   public void send(RaftEndpoint target, RaftMessage message) {
-    order.submit(barrier.get(), () -> inner.send(target, message));
+    CompletableFuture<?> b = barrier.get();
+    if (early == null || !(message instanceof AppendEntriesRequest a)) {
+      order.submit(b, () -> inner.send(target, message));
+      return;
+    }
+    Object group = a.getGroupId();
+    long commit = a.getCommitIndex();
+    // Once b completes, every entry up to commit is on this node's disk: safe from then on.
+    // Runs at once when nothing is waiting and b is done, so an idle leader's heartbeat
+    // carries its commit index unchanged.
+    order.submit(b, () -> safeCommits.merge(group, commit, Math::max));
+    long safe = Math.min(commit, safeCommits.getOrDefault(group, 0L));
+    inner.send(target, safe == commit ? a : withCommit(a, safe));
+  }
+
+  private AppendEntriesRequest withCommit(AppendEntriesRequest a, long commit) {
+    return early.createAppendEntriesRequestBuilder().setGroupId(a.getGroupId())
+        .setSender(a.getSender()).setTerm(a.getTerm()).setPreviousLogTerm(a.getPreviousLogTerm())
+        .setPreviousLogIndex(a.getPreviousLogIndex()).setCommitIndex(commit)
+        .setLogEntries(a.getLogEntries()).setQuerySequenceNumber(a.getQuerySequenceNumber())
+        .setFlowControlSequenceNumber(a.getFlowControlSequenceNumber()).build();
   }
 
   @Override

@@ -239,7 +239,9 @@ public final class PartitionGroups {
       transports.add(transport);
       Executor onHost = task -> host.runOnContext(v -> task.run());
       answers.add(new DurableOrder(onHost));
-      guards.add(new CampaignGuard(new DurableSends(transport, wal::barrier, onHost), g -> {
+      // A leader's appends leave at once, with a commit index its disk already holds.
+      DurableSends sends = new DurableSends(transport, wal::barrier, onHost, factory);
+      guards.add(new CampaignGuard(sends, g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;
       }));

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,7 +31,9 @@ import java.util.stream.Collectors;
  * Replicated writes through one 3-member Raft group (MicroRaft on Keel's event-bus transport,
  * each member persisting through its own write-ahead log with group commit), against the floor
  * of a plain event-bus request/reply between two of the same nodes, measured in the same run.
- * Three clustered Vert.x nodes in this JVM talk over loopback TCP. Prints a markdown table.
+ * Two groups on the same members compare a leader that holds its appends until its own copy is
+ * durable with one that sends them at once ({@link DurableSends}, as a data node does). Three
+ * clustered Vert.x nodes in this JVM talk over loopback TCP. Prints a markdown table.
  *
  * <p>Arguments: {@code seconds=N} per case (default 5).
  */
@@ -88,7 +91,9 @@ public final class ReplicationBenchmark {
           cluster.start("c", client));
       List<RaftEndpoint> members = nodes.stream().map(k -> new NodeEndpoint(k.nodeName()))
           .collect(Collectors.toList());
-      List<RaftNode> group = new ArrayList<>();
+      // Group 0 holds a leader's appends until its own copy is durable; group 1 sends them at
+      // once with a commit index its disk holds (DurableSends), as a data node does.
+      List<List<RaftNode>> groups = List.of(new ArrayList<>(), new ArrayList<>());
       List<WriteAheadLog> logs = new ArrayList<>();
       for (Keel k : nodes) {
         GroupHome home = new GroupHome();
@@ -96,37 +101,48 @@ public final class ReplicationBenchmark {
         Path dir = Files.createTempDirectory("keel-bench-wal-");
         WriteAheadLog wal = WriteAheadLog.open(dir, new WalOptions());
         logs.add(wal);
-        RaftCodec codec = RaftCodec.forKeel(new DefaultRaftModelFactory());
+        DefaultRaftModelFactory factory = new DefaultRaftModelFactory();
+        RaftCodec codec = RaftCodec.forKeel(factory);
         // As in a node: the store never waits, the messages wait for the log's barrier.
         Context ctx = home.home();
         BusTransport transport = new BusTransport(ctx, k.nodeName(), codec, n -> true);
-        DurableSends sends = new DurableSends(transport, wal::barrier,
-            task -> ctx.runOnContext(v -> task.run()));
-        RaftNode node = RaftNode.newBuilder().setGroupId(0)
-            .setLocalEndpoint(new NodeEndpoint(k.nodeName())).setInitialGroupMembers(members)
-            .setConfig(CONFIG).setExecutor(new ContextExecutor(ctx))
-            .setTransport(sends).setStateMachine(new Count())
-            .setStore(RaftLogStore.fresh(wal, codec, 0)).build();
-        transport.listen(id -> node).await(10, TimeUnit.SECONDS);
-        group.add(node);
+        Executor owner = task -> ctx.runOnContext(v -> task.run());
+        List<RaftNode> local = new ArrayList<>();
+        for (int g = 0; g < 2; g++) {
+          DurableSends sends = new DurableSends(transport, wal::barrier, owner,
+              g == 0 ? null : factory);
+          RaftNode node = RaftNode.newBuilder().setGroupId(g)
+              .setLocalEndpoint(new NodeEndpoint(k.nodeName())).setInitialGroupMembers(members)
+              .setConfig(CONFIG).setExecutor(new ContextExecutor(ctx))
+              .setTransport(sends).setStateMachine(new Count())
+              .setStore(RaftLogStore.fresh(wal, codec, g)).build();
+          local.add(node);
+          groups.get(g).add(node);
+        }
+        transport.listen(id -> local.get((Integer) id)).await(10, TimeUnit.SECONDS);
       }
-      group.forEach(RaftNode::start);
-      RaftNode leader = awaitLeader(group);
-      Keel leaderKeel = nodes.get(group.indexOf(leader));
-      Keel follower = nodes.get((group.indexOf(leader) + 1) % 3);
+      groups.forEach(g -> g.forEach(RaftNode::start));
+      List<Supplier<CompletableFuture<?>>> writes = new ArrayList<>();
+      Keel leaderKeel = null;
+      for (List<RaftNode> group : groups) {
+        RaftNode leader = awaitLeader(group);
+        leaderKeel = nodes.get(group.indexOf(leader));
+        WriteAheadLog leaderLog = logs.get(group.indexOf(leader));
+        // Acknowledged as a node acknowledges: once the leader's own copy is durable too.
+        writes.add(() -> leader.replicate(new byte[PAYLOAD_BYTES])
+            .thenCompose(r -> leaderLog.barrier()));
+      }
+      Keel pinger = leaderKeel;
+      Keel follower = nodes.get((nodes.indexOf(pinger) + 1) % 3);
       follower.vertx().eventBus().consumer("bench.echo", m -> m.reply(m.body()))
           .completion().await(10, TimeUnit.SECONDS);
-      byte[] payload = new byte[PAYLOAD_BYTES];
-      JsonObject echo = new JsonObject().put("p", payload);
+      JsonObject echo = new JsonObject().put("p", new byte[PAYLOAD_BYTES]);
       DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(10_000);
-      WriteAheadLog leaderLog = logs.get(group.indexOf(leader));
-      // Acknowledged as a node acknowledges: once the leader's own copy is durable too.
-      Supplier<CompletableFuture<?>> write = () -> leader.replicate(payload)
-          .thenCompose(r -> leaderLog.barrier());
-      Supplier<CompletableFuture<?>> ping = () -> leaderKeel.vertx().eventBus()
+      Supplier<CompletableFuture<?>> ping = () -> pinger.vertx().eventBus()
           .request("bench.echo", echo, delivery).toCompletionStage().toCompletableFuture();
 
-      run("warm-up", write, 16, 2);
+      run("warm-up", writes.get(0), 16, 2);
+      run("warm-up", writes.get(1), 16, 2);
       run("warm-up", ping, 16, 2);
       System.out.printf("# Replicated writes of %d B, 3-member group, %d s per case, 2 cores%n%n",
           PAYLOAD_BYTES, seconds);
@@ -134,9 +150,12 @@ public final class ReplicationBenchmark {
       System.out.println("|---|---|---|---|---|");
       for (int inFlight : new int[] {1, 64}) {
         System.out.println(run("event-bus request/reply (floor)", ping, inFlight, seconds));
-        System.out.println(run("replicated write (quorum fsync)", write, inFlight, seconds));
+        System.out.println(run("replicated write, appends wait for the leader's fsync",
+            writes.get(0), inFlight, seconds));
+        System.out.println(run("replicated write, appends leave at once (as on a node)",
+            writes.get(1), inFlight, seconds));
       }
-      group.forEach(n -> n.terminate().join());
+      groups.forEach(g -> g.forEach(n -> n.terminate().join()));
       for (WriteAheadLog w : logs) {
         w.close();
       }

@@ -5,6 +5,7 @@ import io.microraft.RaftEndpoint;
 import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.impl.RaftNodeImpl;
+import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.microraft.persistence.RestoredRaftState;
 import java.util.List;
 import java.util.Random;
@@ -57,7 +58,8 @@ final class SimNode {
     told = new DurableOrder(Runnable::run);
     holding = cluster.holdUntilDurable;
     machine = new SimCounterMachine(afterDurable(cluster.checker.observer(name)));
-    sends = new DurableSends(cluster.network.transport(name), this::barrier, Runnable::run);
+    sends = new DurableSends(cluster.network.transport(name), this::barrier, Runnable::run,
+        cluster.earlyAppends ? new DefaultRaftModelFactory() : null);
     RestoredRaftState restored = disk.restoredState();
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
     if (this.adapter != null) {

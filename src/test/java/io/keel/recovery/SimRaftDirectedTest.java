@@ -176,6 +176,51 @@ class SimRaftDirectedTest {
     }
   }
 
+  /**
+   * What early appends may and may not do ({@link DurableSends}). The leader's disk does not
+   * sync: its entry still reaches both followers, which sync and acknowledge it, so the leader
+   * commits it; but its answer and the commit index its followers learn wait for its own disk.
+   * When the leader then crashes and loses the entry, no follower has applied it, nobody was
+   * told, and the end checks pass. Without early appends the entry never leaves the leader.
+   */
+  @ParameterizedTest(name = "early appends: {0}")
+  @ValueSource(booleans = {true, false})
+  void a_leaders_entry_leaves_before_its_sync_but_its_commit_index_does_not(boolean early) {
+    SimCluster cluster = new SimCluster(SEED, 3);
+    cluster.earlyAppends = early;
+    cluster.startAndElect();
+    cluster.runForMs(1_000);
+    SimNode leader = cluster.leader();
+    List<SimNode> followers = cluster.nodes().stream().filter(n -> n != leader).toList();
+    long appliedBefore = followers.get(0).machine.lastIndex();
+    long durableBefore = followers.get(0).disk.durableLastIndex();
+    leader.disk.syncsStalled = true;
+
+    Command write = new Command(77, 1, "x", 1);
+    AtomicBoolean committed = new AtomicBoolean();
+    AtomicBoolean acked = new AtomicBoolean();
+    leader.raft.<Object>replicate(write.encode()).whenComplete((ordered, e) -> {
+      if (e == null) {
+        committed.set(true);
+        leader.afterDurable(() -> acked.set(true));
+      }
+    });
+    // Several heartbeat periods: followers hear the leader's commit index more than once.
+    cluster.runForMs(3_500);
+    for (SimNode f : followers) {
+      assertThat(f.disk.durableLastIndex()).as("%s holds the entry on its disk", f.name)
+          .isEqualTo(early ? durableBefore + 1 : durableBefore);
+      assertThat(f.machine.lastIndex()).as("%s applied nothing the leader's disk lacks", f.name)
+          .isEqualTo(appliedBefore);
+    }
+    assertThat(committed.get()).as("the leader counted its unsynced copy").isEqualTo(early);
+    assertThat(acked.get()).as("nobody was told").isFalse();
+
+    cluster.crash(leader.name, false, false);
+    leader.disk.syncsStalled = false;
+    cluster.settleAndCheck();
+  }
+
   @Test
   void membership_change_adds_a_node_then_removes_an_old_one() {
     SimCluster cluster = startedCluster(3);
