@@ -189,8 +189,9 @@ public final class WriteAheadLog implements AutoCloseable {
   /**
    * Reads the log in {@code dir} as {@link #open} would, changing nothing: throws
    * {@link WalCorruptionException} if opening it would, and does nothing for a torn tail (the
-   * open cuts it) or a missing directory. A node checks its log with this before it joins the
-   * cluster, so that a corrupt log stops it before the others count it as a member.
+   * open cuts it) or a missing directory: to check a log without opening it. (A standalone
+   * node does not need this: it opens and replays its log before it joins the cluster, see
+   * {@link RecoveryVerticle#replayLog}, which stops it on the same corruption.)
    */
   public static void check(Path dir, WalOptions options) throws IOException {
     if (Files.isDirectory(dir)) {
