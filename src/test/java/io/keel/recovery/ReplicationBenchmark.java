@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  * each member persisting through its own write-ahead log with group commit), against the floor
  * of a plain event-bus request/reply between two of the same nodes, measured in the same run.
  * Two groups on the same members compare a leader that holds its appends until its own copy is
- * durable with one that sends them at once ({@link DurableSends}, as a data node does). Three
+ * durable (as a data node does) with one that sends them at once ({@link DurableSends}). Three
  * clustered Vert.x nodes in this JVM talk over loopback TCP. Prints a markdown table.
  *
  * <p>Arguments: {@code seconds=N} per case (default 5).
@@ -91,8 +91,8 @@ public final class ReplicationBenchmark {
           cluster.start("c", client));
       List<RaftEndpoint> members = nodes.stream().map(k -> new NodeEndpoint(k.nodeName()))
           .collect(Collectors.toList());
-      // Group 0 holds a leader's appends until its own copy is durable; group 1 sends them at
-      // once with a commit index its disk holds (DurableSends), as a data node does.
+      // Group 0 holds a leader's appends until its own copy is durable, as a data node does;
+      // group 1 sends them at once with a commit index its disk holds (DurableSends).
       List<List<RaftNode>> groups = List.of(new ArrayList<>(), new ArrayList<>());
       List<WriteAheadLog> logs = new ArrayList<>();
       for (Keel k : nodes) {
@@ -152,7 +152,7 @@ public final class ReplicationBenchmark {
         System.out.println(run("event-bus request/reply (floor)", ping, inFlight, seconds));
         System.out.println(run("replicated write, appends wait for the leader's fsync",
             writes.get(0), inFlight, seconds));
-        System.out.println(run("replicated write, appends leave at once (as on a node)",
+        System.out.println(run("replicated write, appends leave at once (off on nodes)",
             writes.get(1), inFlight, seconds));
       }
       groups.forEach(g -> g.forEach(n -> n.terminate().join()));

@@ -76,13 +76,14 @@ final class SimRun {
     if (reconfig != null) {
       reconfig.allowEvenVoterCount = evenVoterCounts;
     }
-    // Seeds found before CampaignGuard, DeadLeader, StaleTerm and early appends replay only
-    // without them.
+    // Seeds found before CampaignGuard, DeadLeader and StaleTerm replay only without them.
     cluster.guardCampaigns = !evenVoterCounts;
     cluster.deadLeaderRemedy = !evenVoterCounts;
     cluster.network.staleTermRemedy = !evenVoterCounts;
     cluster.leaseReads = !evenVoterCounts; // leases rely on CampaignGuard
-    cluster.earlyAppends = !evenVoterCounts;
+    // -Dkeel.sim.earlyAppends=true: early appends, off on nodes since plain seed 1476 ends with
+    // a follower installing a snapshot that differs from the committed history.
+    cluster.earlyAppends = Boolean.getBoolean("keel.sim.earlyAppends") && !evenVoterCounts;
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;
