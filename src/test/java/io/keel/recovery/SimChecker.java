@@ -11,8 +11,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Watches every replica of one group and fails (with an {@link AssertionError}) the moment a
@@ -110,9 +112,45 @@ final class SimChecker {
     byte[] expected = reference(index).encode();
     if (!Arrays.equals(expected, snapshot)) {
       fail(node + " installed a snapshot at " + index + " that differs from the committed"
-          + " history up to it");
+          + " history up to it: " + difference(reference(index),
+              State.decode(snapshot)) + "; no apply reported at "
+          + unreported(index));
     }
     lastApplied.put(node, index);
+  }
+
+  /** The counters and clients where {@code got} differs from {@code want}, a few of each. */
+  private static String difference(State want, State got) {
+    List<String> out = new ArrayList<>();
+    Set<String> keys = new TreeSet<>(want.counters.keySet());
+    keys.addAll(got.counters.keySet());
+    for (String k : keys) {
+      if (!Objects.equals(want.counters.get(k), got.counters.get(k)) && out.size() < 10) {
+        out.add(k + ": committed " + want.counters.get(k) + ", snapshot " + got.counters.get(k));
+      }
+    }
+    Set<Long> clients = new TreeSet<>(want.clients.keySet());
+    clients.addAll(got.clients.keySet());
+    for (Long c : clients) {
+      long[] w = want.clients.get(c);
+      long[] g = got.clients.get(c);
+      if (!Arrays.equals(w, g) && out.size() < 20) {
+        out.add("client " + c + ": committed " + Arrays.toString(w) + ", snapshot "
+            + Arrays.toString(g));
+      }
+    }
+    return out.toString();
+  }
+
+  /** Indices up to {@code index} that no node has reported applying (the first 20). */
+  private String unreported(long index) {
+    List<Long> out = new ArrayList<>();
+    for (long i = 1; i <= index && out.size() < 20; i++) {
+      if (!committed.containsKey(i)) {
+        out.add(i);
+      }
+    }
+    return out.toString();
   }
 
   /** A node crashed: its next incarnation starts from scratch. */
