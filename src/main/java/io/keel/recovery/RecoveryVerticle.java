@@ -20,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings a data node's partitions back: opens the write-ahead log and replays it (a torn tail is
- * cut and logged, a corrupt record stops the node with the file and offset), rebuilds every
- * Raft group this node held from its records, settles which cluster the data belongs to
+ * Brings a data node's partitions back: opens the write-ahead log and replays it, or takes it
+ * as {@link #replayLog} replayed it before the node joined (a torn tail is cut and logged, a
+ * corrupt record stops the node with the file and offset), rebuilds every Raft group this node
+ * held from its records, settles which cluster the data belongs to
  * ({@link ClusterIdentity}), restarts the groups, which catch up from their peers (entries, or a
  * snapshot when behind beyond the retained log), and from then on runs them
  * ({@link PartitionGroups}).
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>Phases: {@code replaying}, then {@code catching-up} until every local replica has a leader
  * and votes, then {@code active}; each partition's own phase changes too. Both go to the status
  * feed as {@code recovery-phase} events and to {@code /status}. The node is ready once its
- * groups run, catching up or active. All disk access runs on worker threads.
+ * groups run, catching up or active. All disk access runs off the event loop.
  */
 public final class RecoveryVerticle extends VerticleBase {
   private WriteAheadLog.Observer walObserver = (nanos, records) -> { };
@@ -49,7 +50,8 @@ public final class RecoveryVerticle extends VerticleBase {
   private final Routing routing;
   private final Map<String, Supplier<? extends PartitionStateMachine>> machines;
   private final GroupHosts hosts;
-  private final ReplayedLog preloaded;
+  // The log read before the join, until start takes it (null: start reads it).
+  private ReplayedLog preloaded;
   private final RaftModelFactory factory = new DefaultRaftModelFactory();
   private volatile String phase = "starting";
   private volatile JsonObject logStatus = new JsonObject();
@@ -97,11 +99,17 @@ public final class RecoveryVerticle extends VerticleBase {
    */
   public static ReplayedLog replayLog(KeelOptions options) throws IOException {
     Path logDir = DataDir.open(options.getDataDir()).path().resolve(LOG_DIR);
+    ReplayedLog replayed = read(logDir, new WalOptions(options.getWal()),
+        new DefaultRaftModelFactory());
+    logReplayed(options.getName(), logDir, replayed);
+    return replayed;
+  }
+
+  /** {@link ReplayedLog#read}, with a corrupt segment named by its full path. */
+  private static ReplayedLog read(Path logDir, WalOptions walOptions, RaftModelFactory factory)
+      throws IOException {
     try {
-      ReplayedLog replayed = ReplayedLog.read(logDir, new WalOptions(options.getWal()),
-          new DefaultRaftModelFactory());
-      logReplayed(options.getName(), logDir, replayed);
-      return replayed;
+      return ReplayedLog.read(logDir, walOptions, factory);
     } catch (WalCorruptionException e) {
       throw e.in(logDir);
     }
@@ -124,15 +132,12 @@ public final class RecoveryVerticle extends VerticleBase {
   public Future<?> start() {
     enter("replaying", new JsonObject());
     long t0 = System.nanoTime();
-    Future<ReplayedLog> read = preloaded != null ? Future.succeededFuture(preloaded)
-        : context.executeBlocking(() -> {
-          try {
-            return ReplayedLog.read(logDir, walOptions, factory);
-          } catch (WalCorruptionException e) {
-            throw e.in(logDir);
-          }
-        }, false);
-    return read.compose(replayed -> {
+    boolean readBefore = preloaded != null;
+    Future<ReplayedLog> replay = readBefore ? Future.succeededFuture(preloaded)
+        : context.executeBlocking(() -> read(logDir, walOptions, factory), false);
+    // Not kept: what it restored (entry lists included) is the groups' once they start.
+    preloaded = null;
+    return replay.compose(replayed -> {
       wal = replayed.take();
       wal.observe(walObserver);
       Map<Integer, PartitionGroups.Restored> restored = replayed.restored();
@@ -141,7 +146,7 @@ public final class RecoveryVerticle extends VerticleBase {
       JsonObject cut = cutOf(r);
       logStatus = new JsonObject().put("dir", logDir.toString()).put("firstLsn", r.firstLsn())
           .put("lastLsn", r.lastLsn()).put("segments", r.segments()).put("cut", cut);
-      if (preloaded == null) {
+      if (!readBefore) {
         logReplayed(nodeName, logDir, replayed);
       }
       JsonObject fields = new JsonObject().put("replayMs", replayed.replayMs())

@@ -2,10 +2,8 @@ package io.keel.recovery;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 
@@ -16,7 +14,8 @@ import java.util.function.Consumer;
  *
  * <p>At most {@link #BATCHES_AHEAD} batches wait, so the scan never holds more than a few
  * thousand records the target has not taken. {@link #finish()} waits for the last batch and
- * throws what {@code target} threw; after a throw the target sees no further record.
+ * throws what {@code target} threw, an {@code Error} included; after a throw the target sees
+ * no further record.
  * {@link #accept} is called from one thread (the scan's).
  */
 final class ReplayPipeline implements Consumer<WalRecord>, AutoCloseable {
@@ -31,9 +30,8 @@ final class ReplayPipeline implements Consumer<WalRecord>, AutoCloseable {
   });
   private final Semaphore ahead = new Semaphore(BATCHES_AHEAD);
   private List<WalRecord> batch = new ArrayList<>(BATCH);
-  private Future<?> last;
   // Written by the worker, read by the scan's thread after a semaphore hand-over or a get().
-  private volatile RuntimeException failure;
+  private volatile Throwable failure;
 
   ReplayPipeline(Consumer<WalRecord> target) {
     this.target = target;
@@ -52,42 +50,47 @@ final class ReplayPipeline implements Consumer<WalRecord>, AutoCloseable {
     if (!batch.isEmpty()) {
       submit();
     }
-    if (last != null) {
-      try {
-        last.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while the write-ahead log replayed", e);
-      } catch (ExecutionException e) {
-        // The batches catch what the target throws; anything here is the pipeline's own.
-        throw new IllegalStateException("replay failed: " + e.getCause(), e.getCause());
-      }
+    // Every batch has ended once all permits are back: a batch never throws (see submit).
+    try {
+      ahead.acquire(BATCHES_AHEAD);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the write-ahead log replayed", e);
     }
-    RuntimeException f = failure;
-    if (f != null) {
-      throw f;
-    }
+    ahead.release(BATCHES_AHEAD);
+    rethrowFailure();
   }
 
   private void submit() {
     List<WalRecord> full = batch;
     batch = new ArrayList<>(BATCH);
-    RuntimeException f = failure;
-    if (f != null) {
-      throw f;
-    }
+    rethrowFailure();
     ahead.acquireUninterruptibly();
-    last = worker.submit(() -> {
+    worker.execute(() -> {
       try {
         if (failure == null) {
           full.forEach(target);
         }
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        // Kept, not thrown: an Error lost in the worker would let later batches apply.
         failure = e;
       } finally {
         ahead.release();
       }
     });
+  }
+
+  private void rethrowFailure() {
+    Throwable f = failure;
+    if (f instanceof RuntimeException e) {
+      throw e;
+    }
+    if (f instanceof Error e) {
+      throw e;
+    }
+    if (f != null) {
+      throw new IllegalStateException("replay failed: " + f, f);
+    }
   }
 
   @Override

@@ -42,31 +42,25 @@ public final class ReplayedLog {
       throws IOException {
     long t0 = System.nanoTime();
     RaftLogReplay replay = new RaftLogReplay(RaftCodec.forKeel(factory), factory);
-    WriteAheadLog opened;
     try (ReplayPipeline pipeline = new ReplayPipeline(replay)) {
-      opened = WriteAheadLog.open(dir, options, pipeline);
+      WriteAheadLog opened = WriteAheadLog.open(dir, options, pipeline);
       try {
         pipeline.finish();
-      } catch (RuntimeException e) {
+        long readMs = (System.nanoTime() - t0) / 1_000_000;
+        // Reconciling hundreds of groups' state takes a while: part of the replay.
+        Map<Integer, PartitionGroups.Restored> restored = new TreeMap<>();
+        replay.images().forEach((p, image) -> {
+          RestoredRaftState state = image.restored();
+          if (state != null) {
+            restored.put(p, new PartitionGroups.Restored(state, image, replay.neededFrom(p)));
+          }
+        });
+        return new ReplayedLog(opened, restored, readMs, (System.nanoTime() - t0) / 1_000_000);
+      } catch (RuntimeException | Error e) {
         opened.close();
         throw e;
       }
     }
-    long readMs = (System.nanoTime() - t0) / 1_000_000;
-    Map<Integer, PartitionGroups.Restored> restored = new TreeMap<>();
-    try {
-      // Reconciling hundreds of groups' state takes a while: part of the replay.
-      replay.images().forEach((p, image) -> {
-        RestoredRaftState state = image.restored();
-        if (state != null) {
-          restored.put(p, new PartitionGroups.Restored(state, image, replay.neededFrom(p)));
-        }
-      });
-    } catch (RuntimeException e) {
-      opened.close();
-      throw e;
-    }
-    return new ReplayedLog(opened, restored, readMs, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** Hands the log on; throws if it was handed on before. */

@@ -53,6 +53,28 @@ class ReplayPipelineTest {
   }
 
   @Test
+  void anErrorInTheTargetIsNotLostAndStopsItToo() {
+    List<Long> seen = new ArrayList<>();
+    long bad = 3L * ReplayPipeline.BATCH + 1;
+    AssertionError boom = new AssertionError("record " + bad + " broke the target");
+    ReplayPipeline p = new ReplayPipeline(r -> {
+      if (r.lsn() == bad) {
+        throw boom;
+      }
+      seen.add(r.lsn());
+    });
+    try (p) {
+      assertThatThrownBy(() -> {
+        for (long lsn = 1; lsn <= 20L * ReplayPipeline.BATCH; lsn++) {
+          p.accept(record(lsn));
+        }
+        p.finish();
+      }).isSameAs(boom);
+    }
+    assertThat(seen).hasSize((int) bad - 1);
+  }
+
+  @Test
   void finishWithoutRecordsDoesNothing() {
     try (ReplayPipeline p = new ReplayPipeline(r -> {
       throw new AssertionError("no record was given");
