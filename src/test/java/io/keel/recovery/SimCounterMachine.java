@@ -46,6 +46,14 @@ final class SimCounterMachine implements PartitionStateMachine {
   interface Observer {
     void applied(long index, byte[] command, byte[] result);
 
+    /**
+     * The node applied {@code command} at {@code index} just now, before anyone can have heard
+     * of it: {@link #applied} follows once its disk holds what the apply depends on, unless the
+     * node dies first.
+     */
+    default void appliedUntold(long index, byte[] command) {
+    }
+
     void installed(long index, byte[] snapshot);
 
     /**

@@ -108,6 +108,7 @@ final class SimNode {
     return new SimCounterMachine.Observer() {
       @Override
       public void applied(long index, byte[] command, byte[] result) {
+        inner.appliedUntold(index, command);
         afterDurable(() -> inner.applied(index, command, result));
       }
 
