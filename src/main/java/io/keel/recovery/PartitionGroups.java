@@ -239,9 +239,8 @@ public final class PartitionGroups {
       transports.add(transport);
       Executor onHost = task -> host.runOnContext(v -> task.run());
       answers.add(new DurableOrder(onHost));
-      // Early appends (DurableSends with a factory) stay off: with them, simulation seed 1476
-      // ends with a snapshot that differs from the committed history, not yet explained.
-      DurableSends sends = new DurableSends(transport, wal::barrier, onHost);
+      // Early appends: a leader's entries leave while its own copy is being synced.
+      DurableSends sends = new DurableSends(transport, wal::barrier, onHost, factory);
       guards.add(new CampaignGuard(sends, g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;

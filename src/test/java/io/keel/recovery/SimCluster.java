@@ -73,7 +73,7 @@ final class SimCluster {
   // Whether nodes hold what they tell others until their disk has synced (as Keel does).
   boolean holdUntilDurable = true;
   // Whether a leader's appends leave before its own copy is durable, with a commit index its
-  // disk holds (DurableSends). Off, as on a node: with them, seed 1476 fails (see SimRun).
+  // disk holds (DurableSends), as on a node; SimRun turns them on unless told otherwise.
   boolean earlyAppends;
   // Whether nodes run Keel's DeadLeader remedy once a second (off to show MicroRaft's defect).
   boolean deadLeaderRemedy = true;

@@ -81,9 +81,10 @@ final class SimRun {
     cluster.deadLeaderRemedy = !evenVoterCounts;
     cluster.network.staleTermRemedy = !evenVoterCounts;
     cluster.leaseReads = !evenVoterCounts; // leases rely on CampaignGuard
-    // -Dkeel.sim.earlyAppends=true: early appends, off on nodes since plain seed 1476 ends with
-    // a follower installing a snapshot that differs from the committed history.
-    cluster.earlyAppends = Boolean.getBoolean("keel.sim.earlyAppends") && !evenVoterCounts;
+    // Early appends, as on nodes; -Dkeel.sim.earlyAppends=false holds them like every other
+    // message, as nodes did before.
+    cluster.earlyAppends = !"false".equals(System.getProperty("keel.sim.earlyAppends"))
+        && !evenVoterCounts;
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;
