@@ -56,6 +56,9 @@ import org.HdrHistogram.Histogram;
  *   <li>(f) {@link LockFailover}: time from {@code kill -9} of the holder's JVM to the queued
  *       waiter's grant, for a client JVM holding both locks, and (Keel only) for a lock made for
  *       a data node that is killed, a follower and then the leader of the lock's partition;
+ *   <li>(g) {@link LockGrowth}, once, before the runs: each data node's heap with
+ *       {@code growth-locks} locks held across the cluster, acquired and then released 1,024 at
+ *       a time;
  *   <li>(ref) for reference, {@code keel.counter.add} (one replicated command, as an acquire
  *       or a release is), 1 and 64 in flight.
  * </ul>
@@ -63,8 +66,8 @@ import org.HdrHistogram.Histogram;
  * <p>Arguments, {@code --name value} or {@code name=value}: {@code seconds} (5),
  * {@code warmup-s} (2), {@code jit-warmup-s} (5), {@code runs} (3), {@code contexts} (2, event
  * loops of the main client the loops spread over), {@code lease-ms} (2000, for (f)),
- * {@code settle-s} (300), {@code failover} (true), {@code cases} (a,b,c,d,e,f,ref: which to
- * run), {@code diagnose-lease-ms} (15000; 0: skip): after the runs, both data-node kills once
+ * {@code settle-s} (300), {@code failover} (true), {@code cases} (a,b,c,d,e,f,g,ref: which
+ * to run), {@code growth-locks} (100000), {@code diagnose-lease-ms} (15000; 0: skip): after the runs, both data-node kills once
  * more with this lease, to tell the node's departure from the lease's end. Run from the project
  * root after {@code mvn package}; the nodes run {@code target/keel.jar} with
  * {@code -Dkeel.child.jvm.args} (default {@code -Xmx1g}; Keel sets the fork-join parallelism
@@ -87,6 +90,8 @@ public final class LockBenchmark {
   private final boolean failover;
   private final Set<String> cases;
   private final long diagnoseLeaseMs;
+  private final int growthLocks;
+  private LockGrowth.Result growth;
   private final List<Sample> samples = new ArrayList<>();
   private final List<LockFailover.Result> kills = new ArrayList<>();
   private final List<BenchClient> clients = new ArrayList<>();
@@ -106,12 +111,13 @@ public final class LockBenchmark {
     eventLoops = args.eventLoopArgs();
     leaseMs = args.longValue("lease-ms", 2000);
     settleS = args.longValue("settle-s", 300);
-    cases = args.words("cases", "a,b,c,d,e,f,ref");
+    cases = args.words("cases", "a,b,c,d,e,f,g,ref");
+    growthLocks = args.integer("growth-locks", 100_000);
     diagnoseLeaseMs = args.longValue("diagnose-lease-ms", 15000);
     failover = args.bool("failover", true) && cases.contains("f");
     args.requireAllUsed();
     BenchArgs.require(seconds >= 1 && warmupS >= 0 && jitWarmupS >= 0 && runs >= 1
-        && contexts >= 1 && leaseMs >= 1, "bad arguments: " + args);
+        && contexts >= 1 && leaseMs >= 1 && growthLocks >= 1, "bad arguments: " + args);
   }
 
   /** Runs the benchmark; prints progress, each run's figures and the markdown tables. */
@@ -160,6 +166,12 @@ public final class LockBenchmark {
     System.out.printf(Locale.ROOT, "JIT warm-up, not recorded: %d s of (b) each%n", jitWarmupS);
     caseB(0, "keel", jitWarmupS, 0);
     caseB(0, "vertx", jitWarmupS, 0);
+    if (cases.contains("g")) {
+      System.out.printf(Locale.ROOT, "%n## (g) %,d locks held%n", growthLocks);
+      growth = new LockGrowth(clients.get(0).vertx(), clients.get(0).name(),
+          NODES.stream().mapToLong(n -> cluster.node(n).pid()).toArray(), growthLocks, 1024)
+          .run();
+    }
     LockFailover kill = new LockFailover(cluster, clients.get(0), local, logDir, leaseMs,
         settleS);
     for (int run = 1; run <= runs; run++) {
@@ -403,5 +415,21 @@ public final class LockBenchmark {
   private void print() {
     LockReport report = new LockReport(samples, kills, seconds, runs, leaseMs);
     report.print();
+    if (growth != null) {
+      LockGrowth.Result g = growth;
+      new Table(String.format(Locale.ROOT, "Keel: %,d locks held across the cluster (3 replicas"
+          + " on 3 nodes: each node holds every lock), acquired and released 1,024 at a time",
+          g.count()), "measure", "value")
+          .row("acquires/s (lost)", String.format(Locale.ROOT, "%,.0f (%d)", g.acquired().perS(),
+              g.acquired().lost()))
+          .row("releases/s (lost)", String.format(Locale.ROOT, "%,.0f (%d)", g.released().perS(),
+              g.released().lost()))
+          .row("heap after GC per node: before / held / released", LockGrowth.mibs(g.before())
+              + " / " + LockGrowth.mibs(g.held()) + " / " + LockGrowth.mibs(g.after()))
+          .row("heap per held lock, per node", String.format(Locale.ROOT, "%,.0f B",
+              g.perLockBytes()))
+          .note("Heap: used heap after `jcmd <pid> GC.run`, read from `GC.heap_info`.")
+          .print();
+    }
   }
 }
