@@ -36,11 +36,21 @@ import java.util.function.Supplier;
  * leader's disk write and the followers' run in parallel, and one at a time a write waits for
  * one fsync instead of two in a row). What must not leave early is the leader's commit
  * index, since the leader counted its own copy before it was durable. So each append leaves
- * with its commit index lowered to the highest one known safe: the commit index the leader had
- * when it sent an earlier message whose barrier has since completed. Entries up to that index
- * were in the leader's log then, so they are on its disk now, and on the disks of the followers
- * that acknowledged them: a majority. Followers learn a commit one barrier later; answers to
- * clients wait for the barrier anyway.
+ * with its commit index lowered to the highest one known safe, the greater of:
+ * <ul>
+ *   <li>the commit index the leader had when it sent an earlier message whose barrier has since
+ *   completed: entries up to it were in the leader's log then, so they are on its disk now, and
+ *   on the disks of the followers that acknowledged them, a majority;
+ *   <li>the commit index, if the leader's own disk holds its log up to it: the last index of an
+ *   earlier append of the same term whose barrier has since completed (MicroRaft writes an
+ *   entry to the store before it sends it, and a leader never cuts its log within its term;
+ *   another term's record counts for nothing, since the log may have been cut since).
+ * </ul>
+ * The second keeps followers current: the append that tells them of a commit usually leaves
+ * after the leader's own write of the entry is done, since that write began before the
+ * followers'. Answers to clients wait for the barrier anyway. A leader's first appends of a
+ * term wait like other messages, until a barrier shows its term is on its disk (see
+ * {@link #send}).
  *
  * <p>Every other message leaves in the order it was sent, after its barrier. Appends may pass
  * messages held before them, as a network may reorder; Raft takes that. All methods run on the
@@ -54,6 +64,15 @@ public final class DurableSends implements Transport {
   private final RaftModelFactory early;
   // Per group: the highest commit index known to be on a majority of disks (see above).
   private final Map<Object, Long> safeCommits = new HashMap<>();
+  // Per group: the last log index on this node's disk, as of the newest term it led.
+  private final Map<Object, DurableLog> durableLogs = new HashMap<>();
+
+  /** A leader's log up to {@code index} is on disk; valid only within {@code term}. */
+  private record DurableLog(int term, long index) {
+    DurableLog newer(DurableLog other) {
+      return other.term > term || (other.term == term && other.index > index) ? other : this;
+    }
+  }
 
   /**
    * Sends through {@code inner} once the future {@code barrier} gives at the time of the send
@@ -87,11 +106,30 @@ public final class DurableSends implements Transport {
     }
     Object group = a.getGroupId();
     long commit = a.getCommitIndex();
-    // Once b completes, every entry up to commit is on this node's disk: safe from then on.
+    DurableLog sent = new DurableLog(a.getTerm(),
+        a.getPreviousLogIndex() + a.getLogEntries().size());
+    // Once b completes, every entry up to commit, and the log up to the last entry sent, are
+    // on this node's disk.
+    Runnable learn = () -> {
+      safeCommits.merge(group, commit, Math::max);
+      durableLogs.merge(group, sent, DurableLog::newer);
+    };
+    DurableLog durable = durableLogs.get(group);
+    if (durable == null || durable.term() != a.getTerm()) {
+      // Until one barrier of this term has completed, the term itself may not be on disk: a
+      // leader that is its group's only voter wins without sending a vote request, and if it
+      // died now it could win the same term again with other entries at the same indices.
+      order.submit(b, () -> {
+        learn.run();
+        inner.send(target, message);
+      });
+      return;
+    }
     // Runs at once when nothing is waiting and b is done, so an idle leader's heartbeat
     // carries its commit index unchanged.
-    order.submit(b, () -> safeCommits.merge(group, commit, Math::max));
-    long safe = Math.min(commit, safeCommits.getOrDefault(group, 0L));
+    order.submit(b, learn);
+    long safe = Math.min(commit, Math.max(safeCommits.getOrDefault(group, 0L),
+        durable.index()));
     inner.send(target, safe == commit ? a : withCommit(a, safe));
   }
 
