@@ -152,7 +152,7 @@ public final class ReplicationBenchmark {
         System.out.println(run("event-bus request/reply (floor)", ping, inFlight, seconds));
         System.out.println(run("replicated write, appends wait for the leader's fsync",
             writes.get(0), inFlight, seconds));
-        System.out.println(run("replicated write, appends leave at once (off on nodes)",
+        System.out.println(run("replicated write, appends leave at once (as on nodes)",
             writes.get(1), inFlight, seconds));
       }
       groups.forEach(g -> g.forEach(n -> n.terminate().join()));
