@@ -66,6 +66,7 @@ public final class DurableSends implements Transport {
   private final Map<Object, Long> safeCommits = new HashMap<>();
   // Per group: the last log index on this node's disk, as of the newest term it led.
   private final Map<Object, DurableLog> durableLogs = new HashMap<>();
+  private boolean closed;
 
   /** A leader's log up to {@code index} is on disk; valid only within {@code term}. */
   private record DurableLog(int term, long index) {
@@ -99,6 +100,9 @@ public final class DurableSends implements Transport {
 
   @Override
   public void send(RaftEndpoint target, RaftMessage message) {
+    if (closed) {
+      return;
+    }
     CompletableFuture<?> b = barrier.get();
     if (early == null || !(message instanceof AppendEntriesRequest a)) {
       order.submit(b, () -> inner.send(target, message));
@@ -148,6 +152,7 @@ public final class DurableSends implements Transport {
 
   /** Drops every held message and sends nothing more: the node died, or its groups stopped. */
   public void close() {
+    closed = true;
     order.close();
   }
 }

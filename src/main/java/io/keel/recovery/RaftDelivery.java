@@ -4,8 +4,10 @@ import io.microraft.RaftNode;
 import io.microraft.RaftNodeStatus;
 import io.microraft.RaftRole;
 import io.microraft.impl.RaftNodeImpl;
+import io.microraft.impl.handler.AppendEntriesFailureResponseHandler;
 import io.microraft.impl.handler.AppendEntriesSuccessResponseHandler;
 import io.microraft.impl.state.RaftState;
+import io.microraft.model.message.AppendEntriesFailureResponse;
 import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.AppendEntriesSuccessResponse;
 import io.microraft.model.message.PreVoteResponse;
@@ -15,7 +17,8 @@ import io.microraft.model.message.RaftMessage;
  * Hands a received Raft message to its replica, as {@code RaftNode.handle} does, with Keel's
  * work-arounds for MicroRaft 0.7 on the way: an append goes to its handler through
  * {@link SnapshotTail}, on the replica's executor in one task as {@code handle} would run it; a
- * refused pre-vote is then seen by {@link StaleTerm}. The event-bus transport and the
+ * refused pre-vote is then seen by {@link StaleTerm}; an answer to an append of an earlier
+ * term is dropped, as Raft says. The event-bus transport and the
  * simulation's network both deliver through here. With a {@link LeaderLease}, the stamps of
  * appends a follower accepts and of the successful responses its leader receives are noted in
  * the same task as the handler, so they describe the state the handler left.
@@ -52,13 +55,30 @@ final class RaftDelivery {
       }
       return;
     }
-    if (noted && message instanceof AppendEntriesSuccessResponse ok) {
+    // MicroRaft 0.7 drops only answers to appends of a later term. One of an earlier term, late
+    // because its sender's disk or the network held it, describes the sender's log as it was
+    // then: counted in this term, its index would count a follower as holding entries it lacks,
+    // and its query number would acknowledge another term's read. Such answers are dropped.
+    if (message instanceof AppendEntriesSuccessResponse ok) {
       if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
         impl.getExecutor().execute(() -> {
+          if (ok.getTerm() < impl.state().term()) {
+            return;
+          }
           new AppendEntriesSuccessResponseHandler(impl, ok).run();
           RaftState state = impl.state();
-          if (state.role() == RaftRole.LEADER && state.term() == ok.getTerm()) {
+          if (noted && state.role() == RaftRole.LEADER && state.term() == ok.getTerm()) {
             lease.acknowledged(ok.getTerm(), ok.getSender(), stamp);
+          }
+        });
+      }
+      return;
+    }
+    if (message instanceof AppendEntriesFailureResponse refused) {
+      if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
+        impl.getExecutor().execute(() -> {
+          if (refused.getTerm() >= impl.state().term()) {
+            new AppendEntriesFailureResponseHandler(impl, refused).run();
           }
         });
       }

@@ -88,6 +88,14 @@ class DurableSendsTest {
     assertThat(sent.get(sent.size() - 1).getCommitIndex()).isEqualTo(7);
   }
 
+  @Test
+  void once_closed_nothing_leaves_not_even_an_append() {
+    termOnDisk(2, 0);
+    sends.close();
+    sends.send(FOLLOWER, append(2, 0, 1, 0));
+    assertThat(sent).hasSize(1);
+  }
+
   /** A heartbeat of {@code term} whose barrier completes: the term is on disk to {@code last}. */
   private void termOnDisk(int term, long last) {
     barrier = CompletableFuture.completedFuture(null);

@@ -7,6 +7,9 @@ import io.keel.bus.Failure;
 import io.keel.recovery.SimCounterMachine.Command;
 import io.microraft.MembershipChangeMode;
 import io.microraft.Ordered;
+import io.microraft.impl.RaftNodeImpl;
+import io.microraft.model.impl.DefaultRaftModelFactory;
+import io.microraft.model.message.AppendEntriesSuccessResponse;
 import io.microraft.report.RaftGroupMembers;
 import java.util.ArrayList;
 import java.util.List;
@@ -218,6 +221,41 @@ class SimRaftDirectedTest {
 
     cluster.crash(leader.name, false, false);
     leader.disk.syncsStalled = false;
+    cluster.settleAndCheck();
+  }
+
+  /**
+   * An answer to an append of an earlier term must not count ({@link RaftDelivery}). A follower
+   * whose disk stalls holds its acknowledgements; one that arrives after a new term began says
+   * how far its log reached then, not what it holds of this term's log. Here the follower lacks
+   * the leader's newest entry, and a forged answer of the previous term claims it.
+   */
+  @Test
+  void a_leader_drops_an_answer_to_an_append_of_an_earlier_term() {
+    SimCluster cluster = new SimCluster(SEED, 3);
+    cluster.startAndElect();
+    cluster.runForMs(1_000);
+    SimNode leader = cluster.leader();
+    SimNode lagging = cluster.nodes().stream().filter(n -> n != leader).findFirst().orElseThrow();
+    lagging.disk.syncsStalled = true;
+    leader.raft.replicate(new Command(78, 1, "y", 1).encode());
+    cluster.runForMs(500);
+    RaftNodeImpl impl = (RaftNodeImpl) leader.raft;
+    long last = impl.state().log().lastLogOrSnapshotIndex();
+    long before = impl.state().leaderState().getFollowerState(lagging.endpoint).matchIndex();
+    assertThat(before).as("the lagging follower's acknowledgement is held").isLessThan(last);
+
+    AppendEntriesSuccessResponse stale = new DefaultRaftModelFactory()
+        .createAppendEntriesSuccessResponseBuilder().setGroupId("p0")
+        .setSender(lagging.endpoint).setTerm(impl.state().term() - 1).setLastLogIndex(last)
+        .setQuerySequenceNumber(0).setFlowControlSequenceNumber(0).build();
+    RaftDelivery.deliver(leader.raft, stale);
+    cluster.runForMs(10);
+    assertThat(impl.state().leaderState().getFollowerState(lagging.endpoint).matchIndex())
+        .as("an earlier term's answer does not move the follower's match index")
+        .isEqualTo(before);
+
+    lagging.disk.syncsStalled = false;
     cluster.settleAndCheck();
   }
 
