@@ -67,8 +67,9 @@ import org.HdrHistogram.Histogram;
  * {@code warmup-s} (2), {@code jit-warmup-s} (5), {@code runs} (3), {@code contexts} (2, event
  * loops of the main client the loops spread over), {@code lease-ms} (2000, for (f)),
  * {@code settle-s} (300), {@code failover} (true), {@code cases} (a,b,c,d,e,f,g,ref: which
- * to run), {@code growth-locks} (100000), {@code diagnose-lease-ms} (15000; 0: skip): after the runs, both data-node kills once
- * more with this lease, to tell the node's departure from the lease's end. Run from the project
+ * to run), {@code growth-locks} (100000), {@code diagnose-lease-ms} (15000; 0: skip): after
+ * the runs, both data-node kills once more with this lease, to tell the node's departure from
+ * the lease's end. Run from the project
  * root after {@code mvn package}; the nodes run {@code target/keel.jar} with
  * {@code -Dkeel.child.jvm.args} (default {@code -Xmx1g}; Keel sets the fork-join parallelism
  * itself). This JVM needs Hazelcast's {@code --add-opens} flags (see the pom's
