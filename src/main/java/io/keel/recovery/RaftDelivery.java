@@ -59,34 +59,33 @@ final class RaftDelivery {
     // because its sender's disk or the network held it, describes the sender's log as it was
     // then: counted in this term, its index would count a follower as holding entries it lacks,
     // and its query number would acknowledge another term's read. Such answers are dropped.
-    if (message instanceof AppendEntriesSuccessResponse ok) {
+    if (message instanceof AppendEntriesSuccessResponse
+        || message instanceof AppendEntriesFailureResponse) {
       if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
-        impl.getExecutor().execute(() -> {
-          if (ok.getTerm() < impl.state().term()) {
-            return;
-          }
-          new AppendEntriesSuccessResponseHandler(impl, ok).run();
-          RaftState state = impl.state();
-          if (noted && state.role() == RaftRole.LEADER && state.term() == ok.getTerm()) {
-            lease.acknowledged(ok.getTerm(), ok.getSender(), stamp);
-          }
-        });
-      }
-      return;
-    }
-    if (message instanceof AppendEntriesFailureResponse refused) {
-      if (!RaftNodeStatus.isTerminal(impl.getStatus())) {
-        impl.getExecutor().execute(() -> {
-          if (refused.getTerm() >= impl.state().term()) {
-            new AppendEntriesFailureResponseHandler(impl, refused).run();
-          }
-        });
+        impl.getExecutor().execute(() -> answer(impl, message, stamp, noted ? lease : null));
       }
       return;
     }
     impl.handle(message);
     if (message instanceof PreVoteResponse refusal && !refusal.isGranted()) {
       StaleTerm.refused(impl, refusal);
+    }
+  }
+
+  /** Runs an append's answer on the replica's executor, unless it answers an earlier term. */
+  private static void answer(RaftNodeImpl impl, RaftMessage message, long stamp,
+      LeaderLease lease) {
+    if (message.getTerm() < impl.state().term()) {
+      return;
+    }
+    if (message instanceof AppendEntriesSuccessResponse ok) {
+      new AppendEntriesSuccessResponseHandler(impl, ok).run();
+      RaftState state = impl.state();
+      if (lease != null && state.role() == RaftRole.LEADER && state.term() == ok.getTerm()) {
+        lease.acknowledged(ok.getTerm(), ok.getSender(), stamp);
+      }
+    } else {
+      new AppendEntriesFailureResponseHandler(impl, (AppendEntriesFailureResponse) message).run();
     }
   }
 }

@@ -425,8 +425,8 @@ public final class LockBenchmark {
               g.acquired().lost()))
           .row("releases/s (lost)", String.format(Locale.ROOT, "%,.0f (%d)", g.released().perS(),
               g.released().lost()))
-          .row("heap after GC per node: before / held / released", LockGrowth.mibs(g.before())
-              + " / " + LockGrowth.mibs(g.held()) + " / " + LockGrowth.mibs(g.after()))
+          .row("heap after GC per node: before / held / released", Table.mibs(g.before())
+              + " / " + Table.mibs(g.held()) + " / " + Table.mibs(g.after()))
           .row("heap per held lock, per node", String.format(Locale.ROOT, "%,.0f B",
               g.perLockBytes()))
           .note("Heap: used heap after `jcmd <pid> GC.run`, read from `GC.heap_info`.")

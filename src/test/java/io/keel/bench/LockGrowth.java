@@ -47,7 +47,7 @@ final class LockGrowth {
 
   Result run() throws Exception {
     String prefix = "g-" + System.nanoTime() + "-";
-    long[] before = heaps();
+    long[] before = NodeProbe.heapsUsedAfterGc(pids);
     AtomicLongArray tokens = new AtomicLongArray(count);
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(30_000);
     // The request id makes a retried acquire the same request: answered, not granted twice.
@@ -59,29 +59,17 @@ final class LockGrowth {
               tokens.set((int) i, reply.body().getLong("token"));
               return reply;
             }));
-    long[] held = heaps();
+    long[] held = NodeProbe.heapsUsedAfterGc(pids);
     MapOps.Filled released = MapOps.fill(vertx, 0, count, inFlight, i -> prefix + i,
         (name, i) -> vertx.eventBus().request(Addresses.LOCK_RELEASE,
             new JsonObject().put("name", name).put("token", tokens.get((int) i)), delivery));
-    long[] after = heaps();
+    long[] after = NodeProbe.heapsUsedAfterGc(pids);
     Result r = new Result(count, before, held, after, acquired, released);
     System.out.printf(Locale.ROOT, "(g) %,d locks: acquired at %,.0f/s (%d lost), released at"
         + " %,.0f/s (%d lost); heap after GC per node %s before, %s held, %s released;"
         + " %,.0f B per held lock per node%n", count, acquired.perS(), acquired.lost(),
-        released.perS(), released.lost(), mibs(before), mibs(held), mibs(after),
-        r.perLockBytes());
+        released.perS(), released.lost(), Table.mibs(before), Table.mibs(held),
+        Table.mibs(after), r.perLockBytes());
     return r;
-  }
-
-  private long[] heaps() throws Exception {
-    long[] h = new long[pids.length];
-    for (int i = 0; i < pids.length; i++) {
-      h[i] = NodeProbe.heapUsedAfterGc(pids[i]);
-    }
-    return h;
-  }
-
-  static String mibs(long[] v) {
-    return Arrays.stream(v).mapToObj(Table::mib).toList().toString();
   }
 }

@@ -87,8 +87,8 @@ final class MapGrowth {
       double added = p.mean(p.entries()) - base.mean(base.entries());
       log("growth: %,d entries: puts %,.0f/s (p50 %s), gets %,.0f/s (p50 %s); per node heap %s,"
           + " data dir %s, entries %s; load %.1f", n, puts.opsPerS(), Table.fmt(puts.p50Ns()),
-          gets.opsPerS(), Table.fmt(gets.p50Ns()), Arrays.toString(mibs(p.heap())),
-          Arrays.toString(mibs(p.disk())), Arrays.toString(p.entries()),
+          gets.opsPerS(), Table.fmt(gets.p50Ns()), Table.mibs(p.heap()),
+          Table.mibs(p.disk()), Arrays.toString(p.entries()),
           ClosedLoops.loadAverage());
       t.row(String.format(Locale.ROOT, cut ? "%,d (of %,d: time budget)" : "%,d", n, target),
           String.format(Locale.ROOT, "%,.0f%s",
@@ -115,14 +115,13 @@ final class MapGrowth {
 
   private Probe probe() throws Exception {
     int n = MapBenchmark.NODES.size();
-    long[] heap = new long[n];
+    long[] heap = NodeProbe.heapsUsedAfterGc(pids);
     long[] disk = new long[n];
     long[] entries = new long[n];
     long[] bytes = new long[n];
     long budget = 0;
     for (int i = 0; i < n; i++) {
       String node = MapBenchmark.NODES.get(i);
-      heap[i] = NodeProbe.heapUsedAfterGc(pids[i]);
       disk[i] = NodeProbe.dirBytes(cluster.dataDir(node));
       JsonObject map = cluster.node(node).status().getJsonObject("map");
       entries[i] = map.getLong("entries");
@@ -140,9 +139,5 @@ final class MapGrowth {
     long[] s = v.clone();
     Arrays.sort(s);
     return Table.mib(s[0]) + (s[0] == s[s.length - 1] ? "" : "–" + Table.mib(s[s.length - 1]));
-  }
-
-  private static String[] mibs(long[] v) {
-    return Arrays.stream(v).mapToObj(Table::mib).toArray(String[]::new);
   }
 }

@@ -41,6 +41,15 @@ final class NodeProbe {
     return usedK * 1024;
   }
 
+  /** {@link #heapUsedAfterGc} of each of {@code pids}, one after the other. */
+  static long[] heapsUsedAfterGc(long[] pids) throws IOException, InterruptedException {
+    long[] heaps = new long[pids.length];
+    for (int i = 0; i < pids.length; i++) {
+      heaps[i] = heapUsedAfterGc(pids[i]);
+    }
+    return heaps;
+  }
+
   private static String jcmd(long pid, String command) throws IOException,
       InterruptedException {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");

@@ -109,6 +109,11 @@ final class Table {
     return String.format(Locale.ROOT, "%,.1f MiB", bytes / (1 << 20));
   }
 
+  /** Each of {@code bytes} in MiB, as a list: {@code [46.2 MiB, 46.0 MiB]}. */
+  static String mibs(long[] bytes) {
+    return Arrays.stream(bytes).mapToObj(Table::mib).toList().toString();
+  }
+
   /** Bytes in KiB below a MiB, else in MiB. */
   static String bytes(double bytes) {
     return bytes < 1 << 20 ? String.format(Locale.ROOT, "%,.0f KiB", bytes / 1024) : mib(bytes);

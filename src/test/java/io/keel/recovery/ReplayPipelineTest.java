@@ -30,23 +30,9 @@ class ReplayPipelineTest {
 
   @Test
   void aFailureStopsTheTargetAndComesBackFromFinishOrTheNextBatch() {
-    List<Long> seen = new ArrayList<>();
     long bad = ReplayPipeline.BATCH + 5;
-    IllegalStateException boom = new IllegalStateException("record " + bad + " is broken");
-    ReplayPipeline p = new ReplayPipeline(r -> {
-      if (r.lsn() == bad) {
-        throw boom;
-      }
-      seen.add(r.lsn());
-    });
-    try (p) {
-      assertThatThrownBy(() -> {
-        for (long lsn = 1; lsn <= 20L * ReplayPipeline.BATCH; lsn++) {
-          p.accept(record(lsn));
-        }
-        p.finish();
-      }).isSameAs(boom);
-    }
+    List<Long> seen = replayUntilThrown(bad,
+        new IllegalStateException("record " + bad + " is broken"));
     // Nothing after the failing record reached the target.
     assertThat(seen).hasSize((int) bad - 1);
     assertThat(seen.get(seen.size() - 1)).isEqualTo(bad - 1);
@@ -54,12 +40,21 @@ class ReplayPipelineTest {
 
   @Test
   void anErrorInTheTargetIsNotLostAndStopsItToo() {
-    List<Long> seen = new ArrayList<>();
     long bad = 3L * ReplayPipeline.BATCH + 1;
-    AssertionError boom = new AssertionError("record " + bad + " broke the target");
+    List<Long> seen = replayUntilThrown(bad,
+        new AssertionError("record " + bad + " broke the target"));
+    assertThat(seen).hasSize((int) bad - 1);
+  }
+
+  /**
+   * Replays 20 batches into a target that throws {@code boom} at record {@code bad}; checks that
+   * the replay throws that very {@code boom}, and returns the records the target took.
+   */
+  private static List<Long> replayUntilThrown(long bad, Throwable boom) {
+    List<Long> seen = new ArrayList<>();
     ReplayPipeline p = new ReplayPipeline(r -> {
       if (r.lsn() == bad) {
-        throw boom;
+        rethrow(boom);
       }
       seen.add(r.lsn());
     });
@@ -71,7 +66,14 @@ class ReplayPipelineTest {
         p.finish();
       }).isSameAs(boom);
     }
-    assertThat(seen).hasSize((int) bad - 1);
+    return seen;
+  }
+
+  private static void rethrow(Throwable t) {
+    if (t instanceof RuntimeException e) {
+      throw e;
+    }
+    throw (Error) t;
   }
 
   @Test
