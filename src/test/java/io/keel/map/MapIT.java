@@ -226,20 +226,32 @@ class MapIT {
         refusal = outcome;
       }
     }
-    assertThat(refusal).startsWith("BAD_REQUEST").contains("memory budget of " + BUDGET
-        + " bytes (map.memoryBytesMax); nothing changed");
-    assertThat(written.size()).isBetween(100, 140);
-    String refusedKey = "k" + written.size();
-    assertThat(call(a, Addresses.MAP_GET, key("budget", refusedKey)).getBoolean("found"))
-        .isFalse();
-    assertThat(call(b, Addresses.STATUS, new JsonObject()).getJsonObject("map")
-        .getLong("bytes")).isGreaterThan(BUDGET - 4000);
-    for (String k : written) {
-      call(b, Addresses.MAP_DELETE, key("budget", k));
+    try {
+      assertThat(refusal).startsWith("BAD_REQUEST").contains("memory budget of " + BUDGET
+          + " bytes (map.memoryBytesMax); nothing changed");
+      assertThat(written.size()).isBetween(100, 140);
+      String refusedKey = "k" + written.size();
+      assertThat(call(a, Addresses.MAP_GET, key("budget", refusedKey)).getBoolean("found"))
+          .isFalse();
+      // The refusing leader's node held more than the budget less one put's cost (about
+      // 4,000 B), or less two if a change counted twice while the sum was taken. Every node
+      // holds all 8 partitions, and a follower applies a put once it learns of its commit,
+      // with a later append or the next heartbeat: every node gets there. (Followers apply
+      // what was committed, so a node may also end past the budget; the README says so.)
+      long floor = BUDGET - 2 * MapMachine.cost("k" + written.size(), value.length() + 2);
+      for (Keel k : List.of(a, b, c)) {
+        await().atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(statusBytes(k)).isGreaterThan(floor));
+      }
+    } finally {
+      // Free the budget even when an assertion above failed, so other tests can still write.
+      for (String k : written) {
+        call(b, Addresses.MAP_DELETE, key("budget", k));
+      }
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> List.of(a, b, c).stream().allMatch(k ->
-        !failure(k, Addresses.STATUS, new JsonObject()).isEmpty()
-            && statusBytes(k) < 10_000));
+        statusBytes(k) < 10_000));
+    String refusedKey = "k" + written.size();
     assertThat(call(c, Addresses.MAP_PUT, put("budget", refusedKey, value)).getLong("version"))
         .isPositive();
     call(c, Addresses.MAP_DELETE, key("budget", refusedKey));
