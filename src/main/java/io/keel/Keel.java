@@ -257,7 +257,7 @@ public final class Keel {
     }
     MapVerticle maps = new MapVerticle(routing, recovery == null ? null : recovery::groups,
         options.getMap(), options.getRouteTimeoutMs(), metrics.registry(), mapBytes);
-    metrics.bindLocks(lockService::held);
+    metrics.bindLocks(lockService::waiting);
     lockService.observeFencedRejections(metrics::fencedRejection);
     maps.observeFencedRejections(metrics::fencedRejection);
     StatusVerticle status = new StatusVerticle(options, routing, () -> recovery == null

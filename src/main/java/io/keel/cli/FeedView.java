@@ -117,7 +117,7 @@ final class FeedView {
     String rest = "epoch=" + status.getValue("epoch") + " ready=" + status.getValue("ready")
         + " members=" + status.getJsonArray("members", new JsonArray()).size()
         + " partitions=" + status.getJsonArray("partitions", new JsonArray()).size()
-        + " locks=" + status.getJsonArray("locks", new JsonArray()).size()
+        + " locks=" + Formats.locksHeld(status)
         + " recent=" + m.getJsonArray("recent", new JsonArray()).size();
     return line(m.getLong("time"), m.getLong("seq", 0L), "snapshot",
         status.getString("node", "?"), rest);

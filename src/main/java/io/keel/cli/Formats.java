@@ -82,6 +82,15 @@ final class Formats {
   }
 
   /**
+   * How many locks a node's status says are held in the partitions it leads: its
+   * {@code locksHeld}, or for a node that lists them all, the length of its list.
+   */
+  static long locksHeld(JsonObject status) {
+    Long count = status.getLong("locksHeld");
+    return count != null ? count : status.getJsonArray("locks", new JsonArray()).size();
+  }
+
+  /**
    * A JSON value as it reads best after {@code key=}: strings bare unless they hold spaces,
    * objects and arrays as compact JSON, null as {@code -}.
    */

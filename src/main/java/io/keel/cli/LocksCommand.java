@@ -37,7 +37,7 @@ final class LocksCommand implements Callable<Integer> {
         if (node.json) {
           node.out().println(locks.encodePrettily());
         } else {
-          printTable(doc.getString("node", "?"), locks);
+          printTable(doc.getString("node", "?"), Formats.locksHeld(doc), locks);
         }
       }
       node.out().flush();
@@ -47,9 +47,9 @@ final class LocksCommand implements Callable<Integer> {
     }
   }
 
-  private void printTable(String nodeName, JsonArray locks) {
-    node.out().println(locks.size() + " lock(s) held in the partitions node " + nodeName
-        + " leads");
+  private void printTable(String nodeName, long held, JsonArray locks) {
+    node.out().println(held + " lock(s) held in the partitions node " + nodeName + " leads"
+        + (held > locks.size() ? "; the first " + locks.size() + " by name:" : ""));
     if (locks.isEmpty()) {
       return;
     }

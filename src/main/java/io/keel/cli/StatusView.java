@@ -136,8 +136,7 @@ final class StatusView {
 
   private static List<String> footer(JsonObject doc, String node) {
     List<String> out = new ArrayList<>();
-    out.add("locks: " + doc.getJsonArray("locks", new JsonArray()).size()
-        + " held in the partitions " + node + " leads");
+    out.add("locks: " + Formats.locksHeld(doc) + " held in the partitions " + node + " leads");
     JsonObject map = doc.getJsonObject("map");
     if (map != null) {
       out.add("map: " + map.getValue("entries", "?") + " entries, "

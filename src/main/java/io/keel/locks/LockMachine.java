@@ -202,6 +202,7 @@ public final class LockMachine implements PartitionStateMachine {
   // Published after every change, for the leader's housekeeping on other threads.
   private volatile long nextDeadlineMs = Long.MAX_VALUE;
   private volatile int heldCount;
+  private volatile int waiterCount;
   private volatile Set<String> holderNodes = Set.of();
   // How many leases each node holds; the key set is what holderNodes publishes.
   private final TreeMap<String, Integer> leasesByNode = new TreeMap<>();
@@ -297,6 +298,8 @@ public final class LockMachine implements PartitionStateMachine {
     }
     nextDeadlineMs = next;
     heldCount = leaseEnds.size();
+    // Every waiter waits with a deadline, and leaves the set when granted or ended.
+    waiterCount = waitEnds.size();
     if (!holderNodes.equals(leasesByNode.keySet())) {
       holderNodes = Set.copyOf(leasesByNode.keySet());
     }
@@ -324,6 +327,11 @@ public final class LockMachine implements PartitionStateMachine {
   /** How many locks are held: safe to read from any thread. */
   public int heldCount() {
     return heldCount;
+  }
+
+  /** How many acquires wait in the queues of all locks: safe to read from any thread. */
+  public int waiterCount() {
+    return waiterCount;
   }
 
   private Outcome apply(long index, DataInputStream in) throws IOException {
@@ -585,7 +593,10 @@ public final class LockMachine implements PartitionStateMachine {
           return Bytes.write(out -> {
             List<Map.Entry<String, Lock>> held = new ArrayList<>();
             for (Map.Entry<String, Lock> e : locks.entrySet()) {
-              if (e.getValue().holder != null && held.size() < max) {
+              if (held.size() == max) {
+                break;
+              }
+              if (e.getValue().holder != null) {
                 held.add(e);
               }
             }

@@ -74,7 +74,11 @@ public final class LockService {
   /** How often the leader settles leases and waits that ended. */
   static final long TICK_MS = 100;
   private static final long HELD_REFRESH_MS = 2_000;
-  private static final int HELD_PER_PARTITION_MAX = 1_000;
+  /**
+   * How many held locks status lists, the first by name: a node may lead hundreds of thousands,
+   * and status is rebuilt every 2 s and sent to every dashboard.
+   */
+  public static final int HELD_LISTED_MAX = 100;
   /**
    * How long one attempt of a waiting acquire waits on the leader. Then the caller's node asks
    * again (same request id), so that a wait survives the death of the leader it waited on.
@@ -93,12 +97,13 @@ public final class LockService {
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Map<String, Pending> pending = new HashMap<>();
   private final Set<Integer> ticking = new HashSet<>();
-  private volatile JsonArray held = new JsonArray();
+  private volatile Held held = new Held(0, new JsonArray());
   // Every member this node has seen: a holder's node counts as gone only once it was seen.
   private final Set<String> seen = new HashSet<>();
   private final Set<String> releasing = new HashSet<>();
   private Context context;
-  private Supplier<PartitionGroups> groups;
+  // Set on start; read by the metrics' scrapes too.
+  private volatile Supplier<PartitionGroups> groups;
   private long tickTimer = -1;
   private long heldTimer = -1;
   private volatile Consumer<String> fencedRejections = op -> { };
@@ -173,9 +178,31 @@ public final class LockService {
     this.fencedRejections = observer;
   }
 
-  /** The locks held in the partitions this node leads (as of the last refresh), for status. */
-  public JsonArray held() {
+  /**
+   * The locks held in the partitions this node leads, as of the last refresh: how many, and the
+   * first {@link #HELD_LISTED_MAX} by name.
+   */
+  public record Held(long count, JsonArray listed) {}
+
+  /** The held locks of the partitions this node leads (as of the last refresh), for status. */
+  public Held held() {
     return held;
+  }
+
+  /** How many acquires wait for locks in the partitions this node leads, now. */
+  public long waiting() {
+    PartitionGroups g = groups == null ? null : groups.get();
+    if (g == null) {
+      return 0;
+    }
+    long sum = 0;
+    for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
+      LockMachine m = (LockMachine) e.getValue();
+      if (m.waiterCount() > 0 && routing.nodeName().equals(g.leaderOf(e.getKey()))) {
+        sum += m.waiterCount();
+      }
+    }
+    return sum;
   }
 
   // ---- the entry node: check, then route to the leader
@@ -531,24 +558,35 @@ public final class LockService {
       return;
     }
     long now = leaseClock.millis();
+    long count = 0;
     List<Future<List<LockMachine.Info>>> parts = new ArrayList<>();
     for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
       int p = e.getKey();
-      if (((LockMachine) e.getValue()).heldCount() > 0
-          && routing.nodeName().equals(g.leaderOf(p))) {
+      int heldHere = ((LockMachine) e.getValue()).heldCount();
+      if (heldHere > 0 && routing.nodeName().equals(g.leaderOf(p))) {
+        count += heldHere;
         parts.add(g.query(p, MachineSet.frame(LockMachine.NAME,
-            LockMachine.held(HELD_PER_PARTITION_MAX, now)), true)
+            LockMachine.held(HELD_LISTED_MAX, now)), true)
             .map(LockMachine::decodeHeld));
       }
     }
+    long total = count;
     Future.join(parts).onComplete(ar -> {
-      TreeMap<String, JsonObject> sorted = new TreeMap<>();
+      // The first names of each partition, merged: the first names of all.
+      TreeMap<String, LockMachine.Info> sorted = new TreeMap<>();
       for (Future<List<LockMachine.Info>> f : parts) {
         if (f.succeeded()) {
-          f.result().forEach(i -> sorted.put(i.name(), infoJson(i)));
+          for (LockMachine.Info i : f.result()) {
+            sorted.put(i.name(), i);
+            if (sorted.size() > HELD_LISTED_MAX) {
+              sorted.pollLastEntry();
+            }
+          }
         }
       }
-      held = new JsonArray(new ArrayList<>(sorted.values()));
+      List<Object> listed = new ArrayList<>();
+      sorted.values().forEach(i -> listed.add(infoJson(i)));
+      held = new Held(total, new JsonArray(listed));
     });
   }
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -127,22 +128,13 @@ public final class KeelMetrics {
   }
 
   /**
-   * The lock queue gauge: the waiters of the locks that {@code held} lists (those held in the
-   * partitions this node leads, as the lock service last refreshed them).
+   * The lock queue gauge: {@code waiting} counts the acquires that wait for locks in the
+   * partitions this node leads.
    */
-  public void bindLocks(Supplier<JsonArray> held) {
-    Gauge.builder("keel_lock_waiters", held, KeelMetrics::waiters).strongReference(true)
-        .description("acquires waiting for the locks held in the partitions this node leads"
-            + " (refreshed every 2 s)").register(registry);
-  }
-
-  private static double waiters(Supplier<JsonArray> held) {
-    JsonArray locks = held.get();
-    long sum = 0;
-    for (int i = 0; locks != null && i < locks.size(); i++) {
-      sum += locks.getJsonObject(i).getLong("waiters", 0L);
-    }
-    return sum;
+  public void bindLocks(LongSupplier waiting) {
+    Gauge.builder("keel_lock_waiters", waiting, LongSupplier::getAsLong).strongReference(true)
+        .description("acquires waiting for locks in the partitions this node leads")
+        .register(registry);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.keel.status;
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
 import io.keel.bus.Failure;
+import io.keel.locks.LockService;
 import io.keel.map.MapVerticle;
 import io.keel.routing.Routing;
 import io.vertx.core.Future;
@@ -64,7 +65,7 @@ public final class StatusVerticle extends VerticleBase {
   private final KeelOptions options;
   private final Routing routing;
   private final Supplier<JsonObject> recovery;
-  private final Supplier<JsonArray> locks;
+  private final Supplier<LockService.Held> locks;
   private final MapVerticle maps;
   private final KeelMetrics metrics;
   private final EventFeed feed = new EventFeed(RECENT_EVENTS_MAX, FEED_BATCH_MS);
@@ -85,7 +86,7 @@ public final class StatusVerticle extends VerticleBase {
    * what {@code GET /metrics} shows.
    */
   public StatusVerticle(KeelOptions options, Routing routing, Supplier<JsonObject> recovery,
-      Supplier<JsonArray> locks, MapVerticle maps, KeelMetrics metrics) {
+      Supplier<LockService.Held> locks, MapVerticle maps, KeelMetrics metrics) {
     this.locks = locks;
     this.metrics = metrics;
     this.maps = maps;
@@ -310,8 +311,10 @@ public final class StatusVerticle extends VerticleBase {
   }
 
   private JsonObject document() {
+    LockService.Held held = locks.get();
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
-        recovery.get(), locks.get(), startedAtMs, System.currentTimeMillis())
+        recovery.get(), held.listed(), startedAtMs, System.currentTimeMillis())
+        .put("locksHeld", held.count())
         .put("map", maps.stats())
         .put("feed", new JsonObject().put("seq", feed.seq())
             .put("subscribers", subscribers.size()).put("slowDisconnects", slowDisconnects));

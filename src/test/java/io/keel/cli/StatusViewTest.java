@@ -76,6 +76,12 @@ class StatusViewTest {
   }
 
   @Test
+  void the_lock_count_is_the_nodes_count_not_the_length_of_its_short_list() {
+    JsonObject doc = document(3).put("locksHeld", 250);
+    assertThat(StatusView.lines(doc)).contains("locks: 250 held in the partitions a leads");
+  }
+
+  @Test
   void all_active_reads_none() {
     JsonObject doc = document(3);
     JsonArray held = new JsonArray();

@@ -255,6 +255,42 @@ class LockIT {
   }
 
   @Test
+  void status_counts_every_held_lock_and_lists_only_the_first_hundred_by_name()
+      throws Exception {
+    // 350 locks over 3 leaders: one leads at least 117 of them, more than a list shows.
+    List<Future<FencedLock>> taking = new ArrayList<>();
+    for (int i = 0; i < 350; i++) {
+      taking.add(List.of(a, b, c).get(i % 3).locks().acquire(String.format("many-%03d", i)));
+    }
+    List<FencedLock> taken = new ArrayList<>();
+    for (Future<FencedLock> f : taking) {
+      taken.add(f.await(30, TimeUnit.SECONDS));
+    }
+    try {
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        long held = 0;
+        boolean cut = false;
+        for (Keel k : List.of(a, b, c)) {
+          JsonObject status = call(k, Addresses.status(k.nodeName()), new JsonObject());
+          long count = status.getLong("locksHeld");
+          List<String> names = status.getJsonArray("locks").stream()
+              .map(o -> ((JsonObject) o).getString("name")).toList();
+          assertThat(names).hasSize((int) Math.min(count, LockService.HELD_LISTED_MAX))
+              .isSorted().doesNotHaveDuplicates();
+          cut |= count > LockService.HELD_LISTED_MAX;
+          held += count;
+        }
+        assertThat(held).isGreaterThanOrEqualTo(350);
+        assertThat(cut).as("a node leads more held locks than it lists").isTrue();
+      });
+    } finally {
+      for (FencedLock lock : taken) {
+        lock.release().await(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
   void http_acquires_shows_and_releases_a_lock_with_the_failure_codes_as_statuses()
       throws Exception {
     io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(a.vertx());

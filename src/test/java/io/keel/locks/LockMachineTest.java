@@ -35,8 +35,11 @@ class LockMachineTest {
         .containsExactly(EventKind.GRANTED);
     assertThat(acquire("b", "rb", 5_000, 1).status()).isEqualTo(Status.QUEUED);
     assertThat(acquire("c", "rc", 5_000, 2).status()).isEqualTo(Status.QUEUED);
+    assertThat(m.heldCount()).isEqualTo(1);
+    assertThat(m.waiterCount()).isEqualTo(2);
 
     Outcome released = run(LockMachine.release("L", a.token(), 3));
+    assertThat(m.waiterCount()).isEqualTo(1);
     assertThat(released.status()).isEqualTo(Status.RELEASED);
     assertThat(released.events()).extracting(LockMachine.Event::kind)
         .containsExactly(EventKind.RELEASED, EventKind.GRANTED);
@@ -47,6 +50,7 @@ class LockMachineTest {
     Outcome second = run(LockMachine.release("L", toB.token(), 4));
     assertThat(second.events().get(1).holder()).isEqualTo("c");
     assertThat(second.events().get(1).token()).isGreaterThan(toB.token());
+    assertThat(m.waiterCount()).isZero();
   }
 
   @Test
@@ -143,6 +147,14 @@ class LockMachineTest {
     LockMachine.Info info = LockMachine.decodeInfo(m.query(LockMachine.info("L", 400)));
     assertThat(info).isEqualTo(new LockMachine.Info("L", true, token, "a", 600, 0, token));
     assertThat(LockMachine.decodeHeld(m.query(LockMachine.held(10, 0)))).hasSize(1);
+    run(LockMachine.acquire("M", "m", "n-m", "rm", 1_000, 0, 0));
+    run(LockMachine.acquire("K", "k", "n-k", "rk", 1_000, 0, 0));
+    run(LockMachine.acquire("free", "f", "n-f", "rf", 1_000, 0, 0));
+    run(LockMachine.release("free", index, 0));
+    assertThat(LockMachine.decodeHeld(m.query(LockMachine.held(2, 0))))
+        .extracting(LockMachine.Info::name).containsExactly("K", "L");
+    assertThat(LockMachine.decodeHeld(m.query(LockMachine.held(10, 0))))
+        .extracting(LockMachine.Info::name).containsExactly("K", "L", "M");
     assertThat(LockMachine.decodeInfo(m.query(LockMachine.info("free", 0))).held()).isFalse();
     byte[] before = m.takeSnapshot(index);
     assertThat(run(new byte[] {9, 9}).status()).isEqualTo(Status.MALFORMED);
