@@ -17,6 +17,7 @@ import io.microraft.model.message.RaftMessage;
 import io.microraft.persistence.RestoredRaftState;
 import io.microraft.report.RaftGroupMembers;
 import io.microraft.report.RaftNodeReport;
+import io.microraft.transport.Transport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -96,6 +97,15 @@ public final class PartitionGroups {
   private static final long HEALTH_CHECK_MS = 5_000;
   // How long a leader waits for a hand-over without a pause (HandOver) before it starts one.
   private static final long HAND_OVER_WAIT_MS = 10_000;
+  /**
+   * How long after an append a leader's empty appends to the same follower are dropped
+   * ({@link QuietAppends}): well above a commit's round trip, well below the lease and the
+   * heartbeat timeout less the heartbeat period.
+   */
+  static final long QUIET_APPENDS_NANOS = 250_000_000L;
+  // -Dkeel.raft.quietAppends=false sends every empty append, to compare.
+  private static final boolean QUIET_APPENDS =
+      !"false".equals(System.getProperty("keel.raft.quietAppends"));
 
   /**
    * A replica restored from the log: its state for MicroRaft, its replayed image and the LSN
@@ -241,7 +251,9 @@ public final class PartitionGroups {
       answers.add(new DurableOrder(onHost));
       // Early appends: a leader's entries leave while its own copy is being synced.
       DurableSends sends = new DurableSends(transport, wal::barrier, onHost, factory);
-      guards.add(new CampaignGuard(sends, g -> {
+      Transport out = QUIET_APPENDS
+          ? new QuietAppends(sends, System::nanoTime, QUIET_APPENDS_NANOS) : sends;
+      guards.add(new CampaignGuard(out, g -> {
         Replica r = replicas.get((Integer) g);
         return r == null ? null : r.raft;
       }));

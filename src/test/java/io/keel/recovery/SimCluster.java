@@ -75,6 +75,11 @@ final class SimCluster {
   // Whether a leader's appends leave before its own copy is durable, with a commit index its
   // disk holds (DurableSends), as on a node; SimRun turns them on unless told otherwise.
   boolean earlyAppends;
+  // Whether a leader drops empty appends to followers it sent one a moment ago (QuietAppends),
+  // as on a node; SimRun turns them on unless told otherwise.
+  boolean quietAppends;
+  // Appends QuietAppends dropped, in node incarnations that ended (see quietDropped()).
+  long quietDropped;
   // Whether nodes run Keel's DeadLeader remedy once a second (off to show MicroRaft's defect).
   boolean deadLeaderRemedy = true;
   // Whether a replica that applied its own removal stops applying (SelfRemoval), as on a node.
@@ -175,6 +180,9 @@ final class SimCluster {
     }
     if (node.adapter != null) {
       selfRemovalStops += node.adapter.selfRemovalStops();
+    }
+    if (node.quiet != null) {
+      quietDropped += node.quiet.dropped();
     }
   }
 
@@ -410,6 +418,15 @@ final class SimCluster {
     return n;
   }
 
+  /** How many empty appends {@link QuietAppends} dropped, in every incarnation of every node. */
+  long quietDropped() {
+    long n = quietDropped;
+    for (SimNode node : nodes.values()) {
+      n += node.quiet == null ? 0 : node.quiet.dropped();
+    }
+    return n;
+  }
+
   long acks() {
     return clients.stream().mapToLong(c -> c.acks).sum();
   }
@@ -425,7 +442,8 @@ final class SimCluster {
         + checker.reads + " leaseReads=" + leaseReads() + " applies=" + checker.applies
         + " installs=" + checker.installs
         + " terms=" + checker.terms() + " crashes=" + crashes + " unsyncedLost=" + unsyncedLost
-        + " selfRemovalStops=" + selfRemovalStops() + " msgs=" + network.sent + " dropped="
+        + " selfRemovalStops=" + selfRemovalStops() + " quietDropped=" + quietDropped()
+        + " msgs=" + network.sent + " dropped="
         + network.dropped + " raftTaskErrors=" + raftTaskErrors
         + (lastRaftTaskError == null ? "" : " (last: " + lastRaftTaskError + ")");
   }

@@ -7,6 +7,7 @@ import io.microraft.RaftNodeStatus;
 import io.microraft.impl.RaftNodeImpl;
 import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.microraft.persistence.RestoredRaftState;
+import io.microraft.transport.Transport;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +35,8 @@ final class SimNode {
   // This incarnation's messages, and its reports to the checker and clients: each waits until
   // what it depends on is on the disk, as a Keel node's do (DurableSends, the log's barrier).
   private DurableSends sends;
+  // This incarnation's QuietAppends, if the cluster uses them.
+  QuietAppends quiet;
   private DurableOrder told;
   private boolean holding;
 
@@ -65,10 +68,16 @@ final class SimNode {
     if (this.adapter != null) {
       cluster.selfRemovalStops += this.adapter.selfRemovalStops();
     }
+    if (quiet != null) {
+      cluster.quietDropped += quiet.dropped();
+    }
+    quiet = cluster.quietAppends ? new QuietAppends(sends, () -> cluster.queue.nowMs() * 1_000_000,
+        PartitionGroups.QUIET_APPENDS_NANOS) : null;
+    Transport out = quiet != null ? quiet : sends;
     this.adapter = adapter;
     RaftNode.RaftNodeBuilder builder = RaftNode.newBuilder().setGroupId("p0").setConfig(config)
         .setExecutor(executor).setTransport(cluster.guardCampaigns
-            ? new CampaignGuard(sends, g -> raft) : sends)
+            ? new CampaignGuard(out, g -> raft) : out)
         .setStateMachine(adapter).setStore(disk)
         .setClock(new VirtualClock(cluster.queue)).setRandom(new Random(seed));
     if (restored == null) {

@@ -85,6 +85,9 @@ final class SimRun {
     // message, as nodes did before.
     cluster.earlyAppends = !"false".equals(System.getProperty("keel.sim.earlyAppends"))
         && !evenVoterCounts;
+    // Quiet appends, as on nodes; -Dkeel.sim.quietAppends=false sends every empty append.
+    cluster.quietAppends = !"false".equals(System.getProperty("keel.sim.quietAppends"))
+        && !evenVoterCounts;
     for (SimNode node : cluster.nodes()) {
       node.disk.lyingFlush = lyingDisks;
       node.disk.reconcileVoting = !rawVotingFlag;
