@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  * waits for. A client's answer depends only on
  * the leader's commit; a follower applies the entry once it learns of the commit, with the next
  * append of the group (which carries the commit index) or the next heartbeat, so its state trails
- * by at most a heartbeat period plus {@code quietNanos}. Reads from followers (stale reads) were
+ * by at most a heartbeat period (as the executor's timers stretch it) plus {@code quietNanos}. Reads from followers (stale reads) were
  * allowed to trail anyway.
  *
  * <p>Which. An {@link AppendEntriesRequest} with no entries and no flow-control sequence number
