@@ -13,14 +13,13 @@ import java.util.function.LongSupplier;
  * ago, when MicroRaft waits for no answer to it: it would only tell the follower a newer commit
  * index, which the next append or heartbeat tells it anyway.
  *
- * <p>Why. After every commit MicroRaft sends each follower that holds the leader's log and owes
- * it no answer an empty append with the new commit index, and the follower answers it: a second
- * round trip per follower and write, after the one that carried the entry, for news no one
- * waits for. A client's answer depends only on
- * the leader's commit; a follower applies the entry once it learns of the commit, with the next
- * append of the group (which carries the commit index) or the next heartbeat, so its state trails
- * by at most a heartbeat period (as the executor's timers stretch it) plus {@code quietNanos}. Reads from followers (stale reads) were
- * allowed to trail anyway.
+ * <p>Why. After every commit MicroRaft sends each follower that holds the leader's log and owes it
+ * no answer an empty append with the new commit index, and the follower answers it: a second round
+ * trip per follower and write, after the one that carried the entry, for news no one waits for. A
+ * client's answer depends only on the leader's commit; a follower applies the entry once it learns
+ * of the commit, with the next append of the group (which carries the commit index) or the next
+ * heartbeat, so its state trails by at most a heartbeat period (as the executor's timers stretch
+ * it) plus {@code quietNanos}. Reads from followers (stale reads) were allowed to trail anyway.
  *
  * <p>Which. An {@link AppendEntriesRequest} with no entries and no flow-control sequence number
  * (MicroRaft sets one when it waits for the answer: to learn a follower's log, or for a query
