@@ -13,7 +13,6 @@ import io.microraft.model.message.RaftMessage;
 import io.microraft.model.message.VoteRequest;
 import io.microraft.persistence.NopRaftStore;
 import io.microraft.transport.Transport;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,18 +24,8 @@ class CampaignGuardTest {
   private final RaftModelFactory f = new DefaultRaftModelFactory();
   private final RaftEndpoint a = new NodeEndpoint("a");
   private final RaftEndpoint b = new NodeEndpoint("b");
-  private final List<RaftMessage> sent = new ArrayList<>();
-  private final Transport recording = new Transport() {
-    @Override
-    public void send(RaftEndpoint target, RaftMessage message) {
-      sent.add(message);
-    }
-
-    @Override
-    public boolean isReachable(RaftEndpoint target) {
-      return true;
-    }
-  };
+  private final RecordingTransport recording = new RecordingTransport();
+  private final List<RaftMessage> sent = recording.sent;
 
   /** A transport that records what it is given. */
   Transport recording() {

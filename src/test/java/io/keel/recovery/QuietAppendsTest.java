@@ -7,7 +7,6 @@ import io.microraft.model.impl.DefaultRaftModelFactory;
 import io.microraft.model.log.LogEntry;
 import io.microraft.model.message.AppendEntriesRequest;
 import io.microraft.model.message.RaftMessage;
-import io.microraft.transport.Transport;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,19 +19,10 @@ class QuietAppendsTest {
   private static final RaftEndpoint F3 = new NodeEndpoint("n3");
   private static final long QUIET = 250;
 
-  private final List<RaftMessage> sent = new ArrayList<>();
+  private final RecordingTransport out = new RecordingTransport();
+  private final List<RaftMessage> sent = out.sent;
   private long now = 1_000;
-  private final QuietAppends quiet = new QuietAppends(new Transport() {
-    @Override
-    public void send(RaftEndpoint target, RaftMessage message) {
-      sent.add(message);
-    }
-
-    @Override
-    public boolean isReachable(RaftEndpoint target) {
-      return true;
-    }
-  }, () -> now, QUIET);
+  private final QuietAppends quiet = new QuietAppends(out, () -> now, QUIET);
 
   @Test
   void commit_news_right_after_an_append_is_dropped_and_a_later_heartbeat_leaves() {
