@@ -283,7 +283,8 @@ public final class Keel {
             ids.add(id);
           }
           return options.getRole() == KeelOptions.Role.DATA
-              ? routing.register(PING_SERVICE, r -> ping(options.getName(), r)) : Future.succeededFuture();
+              ? routing.register(PING_SERVICE, r -> ping(options.getName(), r))
+              : Future.succeededFuture();
         })
         .compose(v -> counters.start(recovery == null ? null : recovery::groups))
         .compose(v -> lockService.start(recovery == null ? null : recovery::groups))

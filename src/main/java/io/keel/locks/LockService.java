@@ -198,7 +198,7 @@ public final class LockService {
     long sum = 0;
     for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
       LockMachine m = (LockMachine) e.getValue();
-      if (m.waiterCount() > 0 && routing.nodeName().equals(g.leaderOf(e.getKey()))) {
+      if (m.waiterCount() > 0 && g.leads(e.getKey())) {
         sum += m.waiterCount();
       }
     }
@@ -525,7 +525,7 @@ public final class LockService {
       int p = e.getKey();
       LockMachine m = (LockMachine) e.getValue();
       // Read without a query: a partition without locks or waiters costs nothing here.
-      if (m.nextDeadlineMs() == Long.MAX_VALUE || !routing.nodeName().equals(g.leaderOf(p))) {
+      if (m.nextDeadlineMs() == Long.MAX_VALUE || !g.leads(p)) {
         continue;
       }
       // Whoever leads now ends the leases of nodes that left, even if they left before.
@@ -563,7 +563,7 @@ public final class LockService {
     for (Map.Entry<Integer, PartitionStateMachine> e : g.machines(LockMachine.NAME).entrySet()) {
       int p = e.getKey();
       int heldHere = ((LockMachine) e.getValue()).heldCount();
-      if (heldHere > 0 && routing.nodeName().equals(g.leaderOf(p))) {
+      if (heldHere > 0 && g.leads(p)) {
         count += heldHere;
         parts.add(g.query(p, MachineSet.frame(LockMachine.NAME,
             LockMachine.held(HELD_LISTED_MAX, now)), true)

@@ -176,7 +176,7 @@ public final class MapVerticle extends VerticleBase {
       int p = routing.table().partitionOf(key);
       boolean stale = forward.getBoolean("stale", false);
       boolean here = stale ? g.machine(p, MapMachine.NAME) != null
-          : routing.nodeName().equals(g.leaderOf(p));
+          : g.leads(p);
       if (here) {
         // Served here; should this node have lost the lead meanwhile, or the group refused
         // (leadership moving), route as usual: the router retries within the time budget, and

@@ -372,6 +372,12 @@ public final class PartitionGroups {
     return leader == null ? null : NodeEndpoint.nodeOf(leader);
   }
 
+  /** Whether this node's replica of partition {@code p} leads its group, as far as it knows. */
+  public boolean leads(int p) {
+    Replica r = replicas.get(p);
+    return r != null && r.raft.getLocalEndpoint().equals(r.raft.getTerm().getLeaderEndpoint());
+  }
+
   /** Whether every local replica is active (trivially so when this node holds none). */
   public boolean allActive() {
     return replicas.values().stream().allMatch(r -> "active".equals(r.phase));

@@ -226,11 +226,11 @@ class MapIT {
         refusal = outcome;
       }
     }
+    String refusedKey = "k" + written.size();
     try {
       assertThat(refusal).startsWith("BAD_REQUEST").contains("memory budget of " + BUDGET
           + " bytes (map.memoryBytesMax); nothing changed");
       assertThat(written.size()).isBetween(100, 140);
-      String refusedKey = "k" + written.size();
       assertThat(call(a, Addresses.MAP_GET, key("budget", refusedKey)).getBoolean("found"))
           .isFalse();
       // The refusing leader's node held more than the budget less one put's cost (about
@@ -238,7 +238,7 @@ class MapIT {
       // holds all 8 partitions, and a follower applies a put once it learns of its commit,
       // with a later append or the next heartbeat: every node gets there. (Followers apply
       // what was committed, so a node may also end past the budget; the README says so.)
-      long floor = BUDGET - 2 * MapMachine.cost("k" + written.size(), value.length() + 2);
+      long floor = BUDGET - 2 * MapMachine.cost(refusedKey, value.length() + 2);
       for (Keel k : List.of(a, b, c)) {
         await().atMost(Duration.ofSeconds(30))
             .untilAsserted(() -> assertThat(statusBytes(k)).isGreaterThan(floor));
@@ -251,7 +251,6 @@ class MapIT {
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> List.of(a, b, c).stream().allMatch(k ->
         statusBytes(k) < 10_000));
-    String refusedKey = "k" + written.size();
     assertThat(call(c, Addresses.MAP_PUT, put("budget", refusedKey, value)).getLong("version"))
         .isPositive();
     call(c, Addresses.MAP_DELETE, key("budget", refusedKey));

@@ -178,12 +178,7 @@ final class SimCluster {
     if (node.isUp()) {
       node.crash(this, true, false);
     }
-    if (node.adapter != null) {
-      selfRemovalStops += node.adapter.selfRemovalStops();
-    }
-    if (node.quiet != null) {
-      quietDropped += node.quiet.dropped();
-    }
+    node.tallyInto(this);
   }
 
   /** The lease of node {@code name}'s running replica, or null (down, or leases off). */

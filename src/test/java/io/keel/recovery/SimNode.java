@@ -51,6 +51,15 @@ final class SimNode {
     return raft != null;
   }
 
+  /**
+   * Adds what this incarnation's remedies counted to {@code cluster}'s totals, before it is
+   * replaced by the next incarnation or retired.
+   */
+  void tallyInto(SimCluster cluster) {
+    cluster.selfRemovalStops += adapter == null ? 0 : adapter.selfRemovalStops();
+    cluster.quietDropped += quiet == null ? 0 : quiet.dropped();
+  }
+
   /** Starts (or restarts) the process from what its disk holds. */
   void start(SimCluster cluster, RaftConfig config, long seed) {
     if (isUp()) {
@@ -65,13 +74,8 @@ final class SimNode {
         cluster.earlyAppends ? new DefaultRaftModelFactory() : null);
     RestoredRaftState restored = disk.restoredState();
     PartitionStateMachineAdapter adapter = new PartitionStateMachineAdapter(machine, 64);
-    if (this.adapter != null) {
-      cluster.selfRemovalStops += this.adapter.selfRemovalStops();
-    }
-    if (quiet != null) {
-      cluster.quietDropped += quiet.dropped();
-    }
-    quiet = cluster.quietAppends ? new QuietAppends(sends, () -> cluster.queue.nowMs() * 1_000_000,
+    tallyInto(cluster);
+    quiet = cluster.quietAppends ? new QuietAppends(sends, () -> cluster.queue.nowMs() * 1_000_000L,
         PartitionGroups.QUIET_APPENDS_NANOS) : null;
     Transport out = quiet != null ? quiet : sends;
     this.adapter = adapter;

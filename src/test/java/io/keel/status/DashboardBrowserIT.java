@@ -141,6 +141,8 @@ class DashboardBrowserIT {
     await().atMost(SETTLE).ignoreExceptions().until(() -> browser.findElement(By.id("locks"))
         .getText().contains(name) && browser.findElement(By.id("locks")).getText()
         .contains(Long.toString(grant.getLong("token"))));
+    // The heading counts the locks this node leads: the one taken, at least.
+    assertThat(Integer.parseInt(text("lockCount"))).isPositive();
     screenshot("lock-granted");
 
     cluster.node("n1").kill9();

@@ -6,7 +6,6 @@ import io.keel.harness.Scrape;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** Keel's meters without a node: registered once, series present at 0, counts and gauges. */
