@@ -131,9 +131,15 @@ public final class MapVerticle extends VerticleBase {
     Future<JsonObject> served = serveEntry(op, body);
     if (caller != null) {
       // A request served here completes on the partition group's thread: answer the caller
-      // on its own context, as a routed one does.
+      // on its own context, as a routed one does (a routed answer is there already).
       io.vertx.core.Promise<JsonObject> answer = io.vertx.core.Promise.promise();
-      served.onComplete(ar -> caller.runOnContext(v -> answer.handle(ar)));
+      served.onComplete(ar -> {
+        if (io.vertx.core.Vertx.currentContext() == caller) {
+          answer.handle(ar);
+        } else {
+          caller.runOnContext(v -> answer.handle(ar));
+        }
+      });
       served = answer.future();
     }
     return served.onComplete(ar -> {

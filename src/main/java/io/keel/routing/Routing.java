@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Keel's routing API for sharded services: register a handler under a service name, and
@@ -31,6 +32,8 @@ import java.util.function.Function;
  */
 public final class Routing {
   private static final String SERVICE_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
+  // Compiled once: every routed request checks its service name.
+  private static final Pattern SERVICE_NAME = Pattern.compile(SERVICE_PATTERN);
   private static final int KEY_LENGTH_MAX = 4096;
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
@@ -131,7 +134,7 @@ public final class Routing {
   }
 
   private Future<Void> register(String service, ShardHandler handler, boolean byLeader) {
-    if (service == null || !service.matches(SERVICE_PATTERN)) {
+    if (service == null || !SERVICE_NAME.matcher(service).matches()) {
       return Future.failedFuture(new IllegalArgumentException("service name must match "
           + SERVICE_PATTERN + ", was " + service));
     }
@@ -205,7 +208,7 @@ public final class Routing {
 
   private Future<JsonObject> start(String service, String key, JsonObject body, long timeoutMs,
       boolean byLeader) {
-    if (service == null || !service.matches(SERVICE_PATTERN)) {
+    if (service == null || !SERVICE_NAME.matcher(service).matches()) {
       return Future.failedFuture(Failure.BAD_REQUEST.exception(
           "service name must match " + SERVICE_PATTERN + ", was " + service));
     }
