@@ -1,5 +1,6 @@
 package io.keel.routing;
 
+import io.keel.bus.BinaryJsonCodec;
 import io.keel.bus.Failure;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
@@ -126,7 +127,8 @@ final class RoutedBatchServer {
         ready = null;
         replied = true;
       }
-      request.reply(new JsonObject().put("answers", new JsonArray(out)));
+      request.reply(new JsonObject().put("answers", new JsonArray(out)),
+          BinaryJsonCodec.options());
     }
   }
 
@@ -169,7 +171,8 @@ final class RoutedBatchServer {
         sent = true;
       }
       lateAnswers.remove(address, this);
-      vertx.eventBus().send(address, new JsonObject().put("answers", new JsonArray(ready)));
+      vertx.eventBus().send(address, new JsonObject().put("answers", new JsonArray(ready)),
+          BinaryJsonCodec.options());
     }
   }
 }

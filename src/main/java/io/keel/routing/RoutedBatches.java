@@ -1,11 +1,11 @@
 package io.keel.routing;
 
 import io.keel.bus.Addresses;
+import io.keel.bus.BinaryJsonCodec;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -33,8 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * (a write waiting for its commit, a lock acquire waiting its turn) come later to this
  * instance's answers address, so that a slow item never holds back a fast one. A request whose
  * answer never comes fails at its own deadline (checked every {@link #SWEEP_MS}) with a
- * {@code TIMEOUT} reply failure, as an event-bus request would; a batch the target cannot take (no handler, no answer) fails every
- * item in it with that failure. Each answer completes its request on the caller's context.
+ * {@code TIMEOUT} reply failure, as an event-bus request would; a batch the target cannot take
+ * (no handler, no answer) fails every item in it with that failure. Each answer completes its
+ * request on the caller's context. Batches and their answers cross in binary form
+ * ({@link BinaryJsonCodec}), not as JSON text.
  */
 final class RoutedBatches {
   // Bounds on one batch message: past either, the rest waits for the next flush.
@@ -167,7 +169,7 @@ final class RoutedBatches {
     long timeout = Math.max(1, deadline - System.currentTimeMillis());
     vertx.eventBus().<JsonObject>request(Addresses.routedBatch(target),
         new JsonObject().put("answers", answers).put("items", items),
-        new DeliveryOptions().setSendTimeout(timeout)).onComplete(ar -> {
+        BinaryJsonCodec.options().setSendTimeout(timeout)).onComplete(ar -> {
           if (ar.failed()) {
             batch.forEach(item -> fail(item, ar.cause()));
             return;

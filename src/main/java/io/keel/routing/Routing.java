@@ -2,6 +2,7 @@ package io.keel.routing;
 
 import io.keel.KeelOptions;
 import io.keel.bus.Addresses;
+import io.keel.bus.BinaryJsonCodec;
 import io.keel.bus.Failure;
 import io.keel.cluster.ClusterMember;
 import io.vertx.core.Future;
@@ -64,6 +65,8 @@ public final class Routing {
     this.verticle = verticle;
     this.options = options;
     this.batching = options.isRouteBatching();
+    // Batches and their answers travel in binary form: every node registers the codec.
+    BinaryJsonCodec.register(vertx.eventBus());
     this.batches = new RoutedBatches(vertx, vertx.getOrCreateContext());
     this.batchServer = new RoutedBatchServer(vertx, this::serveBatched);
   }

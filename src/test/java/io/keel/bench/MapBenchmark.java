@@ -241,9 +241,10 @@ public final class MapBenchmark {
                 common.seconds());
             samples.add(x);
             log("run %d %s %s, %d in flight: %,.0f ops/s, p50 %s, p99 %s, max %s; node CPU %.0f"
-                + " µs/op; load %.1f; failures %s", run, s.id(), verb, inFlight, x.opsPerS(),
-                Table.fmt(x.p50Ns()), Table.fmt(x.p99Ns()), Table.fmt(x.maxNs()),
-                x.nodeCpuUsPerOp(), x.loadAverage(), x.failureText());
+                + " µs/op, this JVM's %.0f µs/op; load %.1f; failures %s", run, s.id(), verb,
+                inFlight, x.opsPerS(), Table.fmt(x.p50Ns()), Table.fmt(x.p99Ns()),
+                Table.fmt(x.maxNs()), x.nodeCpuUsPerOp(), x.clientCpuUsPerOp(), x.loadAverage(),
+                x.failureText());
           }
         }
       }

@@ -1,0 +1,226 @@
+package io.keel.bus;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Carries a {@link JsonObject} between nodes in a tagged binary form instead of JSON text, for
+ * the node-to-node messages that carry many small requests and answers (batched routed
+ * requests): with 64 map gets in flight, writing and parsing JSON text was a fifth of a client
+ * node's CPU.
+ *
+ * <p>What a receiver gets is what JSON text would have given it: numbers that fit an
+ * {@code int} arrive as {@link Integer}, other integers as {@link Long}, every other number as
+ * {@link Double} (or, past a double, as JSON text would have it), maps as {@link JsonObject}s,
+ * lists as {@link JsonArray}s, and any other value (bytes, instants, enums) as the JSON text of
+ * it would decode. Field order is kept. Sent within one node, the receiver gets a copy, as with
+ * Vert.x's own JSON codec.
+ *
+ * <p>Every node registers it ({@link #register}) before it sends or serves batches; a sender
+ * names it in its {@link DeliveryOptions} ({@link #options}).
+ */
+public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObject> {
+  /** The codec's name on the wire. */
+  public static final String NAME = "keel.json.bin";
+
+  private static final byte NULL = 0;
+  private static final byte TRUE = 1;
+  private static final byte FALSE = 2;
+  private static final byte INT = 3;
+  private static final byte LONG = 4;
+  private static final byte DOUBLE = 5;
+  private static final byte STRING = 6;
+  private static final byte OBJECT = 7;
+  private static final byte ARRAY = 8;
+  // Anything else, as its JSON text, decoded as JSON text would be.
+  private static final byte TEXT = 9;
+
+  /** Registers the codec on {@code bus}, unless it has it already. */
+  public static void register(EventBus bus) {
+    try {
+      bus.registerCodec(new BinaryJsonCodec());
+    } catch (IllegalStateException alreadyThere) {
+      // Another Keel on the same Vert.x registered it.
+    }
+  }
+
+  /** New delivery options that name this codec, to add a timeout or headers to. */
+  public static DeliveryOptions options() {
+    return new DeliveryOptions().setCodecName(NAME);
+  }
+
+  @Override
+  public void encodeToWire(Buffer buffer, JsonObject o) {
+    writeObject(buffer, o.getMap());
+  }
+
+  @Override
+  public JsonObject decodeFromWire(int pos, Buffer buffer) {
+    Reader r = new Reader(buffer, pos);
+    if (r.buffer.getByte(r.pos++) != OBJECT) {
+      throw new IllegalStateException("a " + NAME + " message must hold an object");
+    }
+    return r.object();
+  }
+
+  @Override
+  public JsonObject transform(JsonObject o) {
+    return o.copy();
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public byte systemCodecID() {
+    return -1;
+  }
+
+  /** {@code o} in the binary form, for tests and sizes. */
+  public static Buffer encode(JsonObject o) {
+    Buffer b = Buffer.buffer(256);
+    writeObject(b, o.getMap());
+    return b;
+  }
+
+  /** The object that {@link #encode} wrote. */
+  public static JsonObject decode(Buffer b) {
+    return new BinaryJsonCodec().decodeFromWire(0, b);
+  }
+
+  private static void writeObject(Buffer b, Map<String, Object> map) {
+    b.appendByte(OBJECT).appendInt(map.size());
+    for (Map.Entry<String, Object> e : map.entrySet()) {
+      writeString(b, e.getKey());
+      write(b, e.getValue());
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void write(Buffer b, Object v) {
+    if (v == null) {
+      b.appendByte(NULL);
+    } else if (v instanceof String s) {
+      b.appendByte(STRING);
+      writeString(b, s);
+    } else if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+      b.appendByte(INT).appendInt(((Number) v).intValue());
+    } else if (v instanceof Long l) {
+      if (l == l.intValue()) {
+        b.appendByte(INT).appendInt(l.intValue());
+      } else {
+        b.appendByte(LONG).appendLong(l);
+      }
+    } else if (v instanceof Double d) {
+      b.appendByte(DOUBLE).appendDouble(d);
+    } else if (v instanceof Float f) {
+      // JSON text writes a float's shortest decimal, which reads back as that double.
+      b.appendByte(DOUBLE).appendDouble(Double.parseDouble(f.toString()));
+    } else if (v instanceof Boolean bool) {
+      b.appendByte(bool ? TRUE : FALSE);
+    } else if (v instanceof JsonObject o) {
+      writeObject(b, o.getMap());
+    } else if (v instanceof Map<?, ?> m) {
+      writeObject(b, (Map<String, Object>) m);
+    } else if (v instanceof JsonArray a) {
+      writeArray(b, a.getList());
+    } else if (v instanceof List<?> l) {
+      writeArray(b, l);
+    } else {
+      // Bytes (base64), instants, enums, big numbers: as JSON text would carry them.
+      b.appendByte(TEXT);
+      writeString(b, Json.encode(v));
+    }
+  }
+
+  private static void writeArray(Buffer b, List<?> list) {
+    b.appendByte(ARRAY).appendInt(list.size());
+    for (Object v : list) {
+      write(b, v);
+    }
+  }
+
+  private static void writeString(Buffer b, String s) {
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    b.appendInt(bytes.length).appendBytes(bytes);
+  }
+
+  /** Reads values from a position on. */
+  private static final class Reader {
+    final Buffer buffer;
+    int pos;
+
+    Reader(Buffer buffer, int pos) {
+      this.buffer = buffer;
+      this.pos = pos;
+    }
+
+    JsonObject object() {
+      int n = buffer.getInt(pos);
+      pos += 4;
+      Map<String, Object> map = new LinkedHashMap<>(Math.max(4, n * 2));
+      for (int i = 0; i < n; i++) {
+        String key = string();
+        map.put(key, value());
+      }
+      return new JsonObject(map);
+    }
+
+    Object value() {
+      byte tag = buffer.getByte(pos++);
+      switch (tag) {
+        case NULL:
+          return null;
+        case TRUE:
+          return Boolean.TRUE;
+        case FALSE:
+          return Boolean.FALSE;
+        case INT:
+          pos += 4;
+          return buffer.getInt(pos - 4);
+        case LONG:
+          pos += 8;
+          return buffer.getLong(pos - 8);
+        case DOUBLE:
+          pos += 8;
+          return buffer.getDouble(pos - 8);
+        case STRING:
+          return string();
+        case OBJECT:
+          return object();
+        case ARRAY:
+          int n = buffer.getInt(pos);
+          pos += 4;
+          List<Object> list = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
+            list.add(value());
+          }
+          return new JsonArray(list);
+        case TEXT:
+          return Json.decodeValue(string());
+        default:
+          throw new IllegalStateException("unknown value tag " + tag + " at byte " + (pos - 1)
+              + " of a " + NAME + " message");
+      }
+    }
+
+    String string() {
+      int n = buffer.getInt(pos);
+      String s = buffer.getString(pos + 4, pos + 4 + n, "UTF-8");
+      pos += 4 + n;
+      return s;
+    }
+  }
+}

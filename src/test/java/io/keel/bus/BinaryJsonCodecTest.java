@@ -1,0 +1,174 @@
+package io.keel.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class BinaryJsonCodecTest {
+  private enum Colour { RED }
+
+  /** What the binary form gives must be what JSON text gives: same values, same types. */
+  private static void assertLikeJsonText(JsonObject sent) {
+    JsonObject viaText = new JsonObject(sent.encode());
+    JsonObject viaBinary = BinaryJsonCodec.decode(BinaryJsonCodec.encode(sent));
+    assertSame(viaText.getMap(), viaBinary.getMap(), "$");
+    assertThat(viaBinary.encode()).isEqualTo(viaText.encode());
+  }
+
+  private static void assertSame(Object expected, Object actual, String path) {
+    if (expected instanceof JsonObject o) {
+      expected = o.getMap();
+    }
+    if (actual instanceof JsonObject o) {
+      actual = o.getMap();
+    }
+    if (expected instanceof JsonArray a) {
+      expected = a.getList();
+    }
+    if (actual instanceof JsonArray a) {
+      actual = a.getList();
+    }
+    if (expected instanceof Map<?, ?> e) {
+      assertThat(actual).as(path).isInstanceOf(Map.class);
+      Map<?, ?> a = (Map<?, ?>) actual;
+      assertThat(new ArrayList<>(a.keySet())).as(path + " keys, in order")
+          .isEqualTo(new ArrayList<>(e.keySet()));
+      e.forEach((k, v) -> assertSame(v, a.get(k), path + "." + k));
+    } else if (expected instanceof List<?> e) {
+      assertThat(actual).as(path).isInstanceOf(List.class);
+      List<?> a = (List<?>) actual;
+      assertThat(a).as(path).hasSameSizeAs(e);
+      for (int i = 0; i < e.size(); i++) {
+        assertSame(e.get(i), a.get(i), path + "[" + i + "]");
+      }
+    } else if (expected == null) {
+      assertThat(actual).as(path).isNull();
+    } else {
+      assertThat(actual).as(path).isInstanceOf(expected.getClass()).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void every_kind_of_value_arrives_as_json_text_would_bring_it() {
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("raw", "map");
+    assertLikeJsonText(new JsonObject()
+        .put("s", "plain").put("empty", "").put("unicode", "héllo \u2603 \uD83D\uDE00 \"q\"\n")
+        .put("i", 42).put("negative", -7).put("short", (short) 3).put("byte", (byte) -2)
+        .put("smallLong", 5L).put("bigLong", 1L << 40).put("min", Long.MIN_VALUE)
+        .put("max", Long.MAX_VALUE).put("intEdge", (long) Integer.MIN_VALUE)
+        .put("d", 1.5).put("whole", 2.0).put("f", 0.1f).put("tiny", 1e-300)
+        .put("t", true).put("false", false).putNull("nothing")
+        .put("bytes", new byte[] {1, 2, 3, -1}).put("at", Instant.ofEpochMilli(1_700_000_000_123L))
+        .put("colour", Colour.RED).put("bigInteger", new BigInteger("123456789012345678901234"))
+        .put("bigDecimal", new BigDecimal("0.1"))
+        .put("nested", new JsonObject().put("a", new JsonArray().add(1).add("two").addNull()
+            .add(new JsonObject()).add(new JsonArray())))
+        .put("rawMap", raw).put("rawList", List.of(1, "x", false))
+        .put("emptyObject", new JsonObject()).put("emptyArray", new JsonArray()));
+  }
+
+  @Test
+  void random_trees_arrive_as_json_text_would_bring_them() {
+    for (long seed = 1; seed <= 300; seed++) {
+      SplittableRandom random = new SplittableRandom(seed);
+      JsonObject tree = object(random, 0);
+      try {
+        assertLikeJsonText(tree);
+      } catch (AssertionError e) {
+        throw new AssertionError("seed " + seed + ": " + tree.encode(), e);
+      }
+    }
+  }
+
+  private static JsonObject object(SplittableRandom r, int depth) {
+    JsonObject o = new JsonObject();
+    int n = r.nextInt(depth > 2 ? 3 : 7);
+    for (int i = 0; i < n; i++) {
+      o.put("k" + r.nextInt(1000), value(r, depth + 1));
+    }
+    return o;
+  }
+
+  private static Object value(SplittableRandom r, int depth) {
+    switch (r.nextInt(depth > 3 ? 7 : 9)) {
+      case 0:
+        return null;
+      case 1:
+        return r.nextBoolean();
+      case 2:
+        return r.nextInt();
+      case 3:
+        return r.nextBoolean() ? r.nextLong() : (long) r.nextInt(100);
+      case 4:
+        return r.nextDouble() * 1e6 - 5e5;
+      case 5:
+        StringBuilder s = new StringBuilder();
+        for (int i = r.nextInt(12); i > 0; i--) {
+          s.appendCodePoint(r.nextBoolean() ? 'a' + r.nextInt(26) : 0x20 + r.nextInt(0x3000));
+        }
+        return s.toString();
+      case 6:
+        return "";
+      case 7:
+        return object(r, depth);
+      default:
+        JsonArray a = new JsonArray();
+        for (int i = r.nextInt(5); i > 0; i--) {
+          a.add(value(r, depth + 1));
+        }
+        return a;
+    }
+  }
+
+  @Test
+  void a_message_sent_within_the_node_is_a_copy() {
+    JsonObject sent = new JsonObject().put("a", new JsonObject().put("b", 1));
+    JsonObject got = new BinaryJsonCodec().transform(sent);
+    assertThat(got).isEqualTo(sent).isNotSameAs(sent);
+    assertThat(got.getJsonObject("a")).isNotSameAs(sent.getJsonObject("a"));
+  }
+
+  @Test
+  void a_damaged_message_fails_naming_the_codec() {
+    Buffer b = BinaryJsonCodec.encode(new JsonObject().put("a", 1));
+    b.setByte(0, (byte) 8);
+    assertThatThrownBy(() -> BinaryJsonCodec.decode(b))
+        .hasMessageContaining("must hold an object");
+    Buffer c = BinaryJsonCodec.encode(new JsonObject().put("a", 1));
+    c.setByte(1 + 4 + 4 + 1, (byte) 99);
+    assertThatThrownBy(() -> BinaryJsonCodec.decode(c))
+        .hasMessage("unknown value tag 99 at byte 10 of a keel.json.bin message");
+  }
+
+  @Test
+  void registered_twice_it_still_serves_a_request_named_with_it() throws Exception {
+    // Across nodes, every batched routed request of the in-JVM cluster tests crosses in it.
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      BinaryJsonCodec.register(vertx.eventBus());
+      BinaryJsonCodec.register(vertx.eventBus()); // twice is fine
+      vertx.eventBus().<JsonObject>consumer("echo", m -> m.reply(m.body().put("seen", true),
+          BinaryJsonCodec.options()));
+      JsonObject reply = vertx.eventBus().<JsonObject>request("echo",
+          new JsonObject().put("n", 1), BinaryJsonCodec.options()).await(10, TimeUnit.SECONDS)
+          .body();
+      assertThat(reply).isEqualTo(new JsonObject().put("n", 1).put("seen", true));
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+}
