@@ -7,8 +7,11 @@ import io.keel.map.MapMachine.Found;
 import io.keel.map.MapMachine.Result;
 import io.keel.map.MapMachine.Status;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.LongAdder;
@@ -130,6 +133,34 @@ class MapMachineTest {
     assertThat(Result.decode(machine.apply(++index, Arrays.copyOf(truncated, 60))).status())
         .isEqualTo(Status.MALFORMED);
     assertThat(machine.takeSnapshot(index)).isEqualTo(snapshot);
+  }
+
+  @Test
+  void replicas_that_applied_the_same_entries_write_the_same_snapshot_whatever_the_key_order() {
+    MapMachine a = new MapMachine();
+    MapMachine b = new MapMachine();
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      keys.add("key-" + i);
+    }
+    List<String> shuffled = new ArrayList<>(keys);
+    Collections.shuffle(shuffled, new Random(7));
+    for (int i = 0; i < keys.size(); i++) {
+      a.apply(10 + i, MapMachine.put("m", keys.get(i), new byte[] {(byte) i}, MapMachine.ANY,
+          null, null));
+    }
+    // b has each key at the same version and value, put in another order.
+    for (String key : shuffled) {
+      int i = keys.indexOf(key);
+      b.apply(10 + i, MapMachine.put("m", key, new byte[] {(byte) i}, MapMachine.ANY, null,
+          null));
+    }
+    byte[] snapshot = a.takeSnapshot(500);
+    assertThat(b.takeSnapshot(500)).isEqualTo(snapshot);
+    MapMachine c = new MapMachine();
+    c.installSnapshot(500, snapshot);
+    assertThat(c.takeSnapshot(500)).isEqualTo(snapshot);
+    assertThat(get(c, "m", "key-123").version()).isEqualTo(133);
   }
 
   /**
