@@ -124,10 +124,11 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
         b.appendByte(LONG).appendLong(l);
       }
     } else if (v instanceof Double d) {
-      b.appendByte(DOUBLE).appendDouble(d);
+      writeDouble(b, d, d.toString());
     } else if (v instanceof Float f) {
       // JSON text writes a float's shortest decimal, which reads back as that double.
-      b.appendByte(DOUBLE).appendDouble(Double.parseDouble(f.toString()));
+      writeDouble(b, f.isNaN() || f.isInfinite() ? Double.NaN : Double.parseDouble(f.toString()),
+          f.toString());
     } else if (v instanceof Boolean bool) {
       b.appendByte(bool ? TRUE : FALSE);
     } else if (v instanceof JsonObject o) {
@@ -152,7 +153,31 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
     }
   }
 
+  /** A double, or what JSON text carries for one that is not finite: its name, quoted. */
+  private static void writeDouble(Buffer b, double d, String text) {
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      b.appendByte(STRING);
+      writeString(b, text);
+    } else {
+      b.appendByte(DOUBLE).appendDouble(d);
+    }
+  }
+
+  /**
+   * A string: its UTF-8 bytes after their count; or, when it holds a surrogate (which UTF-8
+   * would turn into '?' when unpaired, where JSON text keeps it), its UTF-16 chars after
+   * -(count + 1).
+   */
   private static void writeString(Buffer b, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isSurrogate(s.charAt(i))) {
+        b.appendInt(-(s.length() + 1));
+        for (int j = 0; j < s.length(); j++) {
+          b.appendShort((short) s.charAt(j));
+        }
+        return;
+      }
+    }
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
     b.appendInt(bytes.length).appendBytes(bytes);
   }
@@ -170,7 +195,8 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
     JsonObject object() {
       int n = buffer.getInt(pos);
       pos += 4;
-      Map<String, Object> map = new LinkedHashMap<>(Math.max(4, n * 2));
+      // Each field takes at least a key's count and a tag.
+      Map<String, Object> map = new LinkedHashMap<>(Math.max(4, count(n, 5) * 4 / 3 + 1));
       for (int i = 0; i < n; i++) {
         String key = string();
         map.put(key, value());
@@ -203,7 +229,7 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
         case ARRAY:
           int n = buffer.getInt(pos);
           pos += 4;
-          List<Object> list = new ArrayList<>(n);
+          List<Object> list = new ArrayList<>(count(n, 1));
           for (int i = 0; i < n; i++) {
             list.add(value());
           }
@@ -218,9 +244,27 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
 
     String string() {
       int n = buffer.getInt(pos);
-      String s = buffer.getString(pos + 4, pos + 4 + n, "UTF-8");
-      pos += 4 + n;
+      pos += 4;
+      if (n < 0) {
+        char[] chars = new char[count(-(n + 1), 2)];
+        for (int i = 0; i < chars.length; i++) {
+          chars[i] = (char) buffer.getShort(pos + 2 * i);
+        }
+        pos += 2 * chars.length;
+        return new String(chars);
+      }
+      String s = buffer.getString(pos, pos + count(n, 1));
+      pos += n;
       return s;
+    }
+
+    /** {@code n}, when that many items of {@code bytes} each fit in what is left. */
+    int count(int n, int bytes) {
+      if (n < 0 || (long) n * bytes > buffer.length() - pos) {
+        throw new IllegalStateException("a count of " + n + " at byte " + (pos - 4) + " of a "
+            + NAME + " message of " + buffer.length() + " bytes");
+      }
+      return n;
     }
   }
 }

@@ -25,8 +25,9 @@ import java.util.function.LongConsumer;
  * {@link #REQUEST_IDS_MAX}) answers its first result again and changes nothing.
  *
  * <p>Values are opaque bytes here (the entry node encodes them as JSON text). The machine
- * publishes its entry count and size for the node's memory budget. Deterministic: sorted maps,
- * request ids forgotten in the order they were applied. Pure: no Vert.x, no I/O.
+ * publishes its entry count and size for the node's memory budget. Deterministic: snapshots
+ * written in key order, request ids forgotten in the order they were applied. Pure: no Vert.x,
+ * no I/O.
  */
 public final class MapMachine implements PartitionStateMachine {
   /** Its name in a partition's {@code MachineSet}. */
@@ -36,8 +37,9 @@ public final class MapMachine implements PartitionStateMachine {
   /** How many recent request ids each partition remembers. */
   static final int REQUEST_IDS_MAX = 100_000;
   /**
-   * What an entry costs beyond its key and value on the heap, roughly: its tree node, record,
-   * array and string headers, and its share of the request ids and the log tail kept with it.
+   * What an entry costs beyond its key and value on the heap, roughly: its hash-table node,
+   * record, array and string headers, and its share of the request ids and the log tail kept
+   * with it.
    * Measured: about 650 B of heap per entry of a 100 B value at 760,000 entries.
    */
   static final int ENTRY_OVERHEAD_BYTES = 500;

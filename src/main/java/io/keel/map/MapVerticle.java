@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
@@ -131,15 +132,11 @@ public final class MapVerticle extends VerticleBase {
     Future<JsonObject> served = serveEntry(op, body);
     if (caller != null) {
       // A request served here completes on the partition group's thread: answer the caller
-      // on its own context, as a routed one does (a routed answer is there already).
-      io.vertx.core.Promise<JsonObject> answer = io.vertx.core.Promise.promise();
-      served.onComplete(ar -> {
-        if (io.vertx.core.Vertx.currentContext() == caller) {
-          answer.handle(ar);
-        } else {
-          caller.runOnContext(v -> answer.handle(ar));
-        }
-      });
+      // on its own context, as a routed one does (at once when the answer is there already).
+      // A promise of the caller's context reports what the caller's callbacks throw to that
+      // context, rather than to whoever completed it, such as a loop delivering many answers.
+      io.vertx.core.Promise<JsonObject> answer = ((ContextInternal) caller).promise();
+      served.onComplete(answer);
       served = answer.future();
     }
     return served.onComplete(ar -> {

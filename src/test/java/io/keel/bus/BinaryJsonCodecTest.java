@@ -78,7 +78,34 @@ class BinaryJsonCodecTest {
         .put("nested", new JsonObject().put("a", new JsonArray().add(1).add("two").addNull()
             .add(new JsonObject()).add(new JsonArray())))
         .put("rawMap", raw).put("rawList", List.of(1, "x", false))
-        .put("emptyObject", new JsonObject()).put("emptyArray", new JsonArray()));
+        .put("emptyObject", new JsonObject()).put("emptyArray", new JsonArray())
+        .put("nan", Double.NaN).put("inf", Double.POSITIVE_INFINITY)
+        .put("-inf", Double.NEGATIVE_INFINITY).put("fnan", Float.NaN)
+        .put("finf", Float.NEGATIVE_INFINITY)
+        .put("lone", "a\uD800b").put("x\uDC00", "a key with a lone low surrogate")
+        .put("reversed", "\uDE00\uD83D"));
+  }
+
+  @Test
+  void a_message_is_read_from_where_it_starts_in_the_frame() {
+    JsonObject sent = new JsonObject().put("a", "b\uD800").put("n", 7);
+    Buffer frame = Buffer.buffer().appendString("header").appendBuffer(
+        BinaryJsonCodec.encode(sent)).appendString("trailer");
+    JsonObject got = new BinaryJsonCodec().decodeFromWire(6, frame);
+    assertSame(new JsonObject(sent.encode()).getMap(), got.getMap(), "$");
+  }
+
+  @Test
+  void a_count_past_the_end_of_the_message_fails_without_allocating_it() {
+    Buffer b = BinaryJsonCodec.encode(new JsonObject().put("a", new JsonArray().add(1)));
+    // object count at 1, key count at 5, key at 9, array tag at 10, array count at 11
+    b.setInt(11, Integer.MAX_VALUE);
+    assertThatThrownBy(() -> BinaryJsonCodec.decode(b))
+        .hasMessage("a count of 2147483647 at byte 11 of a keel.json.bin message of 20 bytes");
+    Buffer c = BinaryJsonCodec.encode(new JsonObject().put("a", 1));
+    c.setInt(1, -1);
+    assertThatThrownBy(() -> BinaryJsonCodec.decode(c))
+        .hasMessage("a count of -1 at byte 1 of a keel.json.bin message of 15 bytes");
   }
 
   @Test
@@ -118,7 +145,13 @@ class BinaryJsonCodecTest {
       case 5:
         StringBuilder s = new StringBuilder();
         for (int i = r.nextInt(12); i > 0; i--) {
-          s.appendCodePoint(r.nextBoolean() ? 'a' + r.nextInt(26) : 0x20 + r.nextInt(0x3000));
+          int kind = r.nextInt(8);
+          if (kind == 0) {
+            s.append((char) (0xD800 + r.nextInt(0x800))); // a surrogate, paired or not
+          } else {
+            s.appendCodePoint(kind < 4 ? 'a' + r.nextInt(26)
+                : kind < 7 ? 0x20 + r.nextInt(0x3000) : 0x10000 + r.nextInt(0x1000));
+          }
         }
         return s.toString();
       case 6:
