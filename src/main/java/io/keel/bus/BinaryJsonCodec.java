@@ -126,9 +126,8 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
     } else if (v instanceof Double d) {
       writeDouble(b, d, d.toString());
     } else if (v instanceof Float f) {
-      // JSON text writes a float's shortest decimal, which reads back as that double.
-      writeDouble(b, f.isNaN() || f.isInfinite() ? Double.NaN : Double.parseDouble(f.toString()),
-          f.toString());
+      // JSON text writes a float's shortest decimal (or its name), which reads back as this.
+      writeDouble(b, Double.parseDouble(f.toString()), f.toString());
     } else if (v instanceof Boolean bool) {
       b.appendByte(bool ? TRUE : FALSE);
     } else if (v instanceof JsonObject o) {

@@ -31,10 +31,11 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The replicated map on the event bus, deployed on every node: {@code keel.map.put|get|delete} on every node (client
- * nodes too), each routed to the leader of the key's partition group, where the
- * {@link MapMachine} commits it (a put, a delete) or answers it (a read). A key's partition is
- * that of the key alone, whatever the map: keys that are equal in two maps live together.
+ * The replicated map on the event bus, deployed on every node (client nodes too):
+ * {@code keel.map.put|get|delete}, each routed to the leader of the key's partition group,
+ * where the {@link MapMachine} commits it (a put, a delete) or answers it (a read). A key's
+ * partition is that of the key alone, whatever the map: keys that are equal in two maps live
+ * together.
  *
  * <p>A request is checked on the node it enters, against the limits of {@link MapOptions}; a bad
  * field is answered {@code BAD_REQUEST} there, before anything is sent. When this node leads
