@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -28,7 +30,8 @@ import java.util.stream.Stream;
  * figures are fsync-bound latencies under concurrency): append throughput and p50/p99 latency
  * for 100 B and 1 KiB records, 1 and 64 appenders, each fsync policy, against the disk's own limit
  * measured in the same run (one thread: {@code FileChannel.write} + {@code force(false)} on a
- * preallocated file); and replay of 1,000,000 records of 100 B (open + scan + iterate).
+ * preallocated file), and that disk with two such threads forcing one file at once; and replay
+ * of 1,000,000 records of 100 B (open + scan + iterate).
  *
  * <p>Arguments, all {@code key=value}: {@code seconds} per case (default 3), {@code warmupMs}
  * (500), {@code settleMs} (1000, a pause after preallocating), {@code sizes} (100,1024),
@@ -106,6 +109,7 @@ public final class WalBenchmark {
             n, a, r);
       }
       print("raw write+force, again", size, 1, raw(size), r);
+      print("raw write+force, 2 writers at once", size, 2, raw(size, 2), r);
     }
     System.out.println();
     for (int size : sizes) {
@@ -180,7 +184,16 @@ public final class WalBenchmark {
    * next case).
    */
   private Result raw(int size) throws IOException, InterruptedException {
-    Path file = root.resolve("raw-" + size);
+    return raw(size, 1);
+  }
+
+  /**
+   * The same with {@code writers} threads on one file, each writing its own record and forcing:
+   * whether a force started while another is in flight overlaps it (a log that let each batch's
+   * force start at once would wait for one force, not for the rest of another and then its own).
+   */
+  private Result raw(int size, int writers) throws IOException, InterruptedException {
+    Path file = root.resolve("raw-" + size + "-" + writers);
     long fileBytes = 64 * MIB;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -190,31 +203,55 @@ public final class WalBenchmark {
       }
       ch.force(true);
       settle();
-      ByteBuffer rec = ByteBuffer.allocateDirect(size);
-      long[] lat = new long[1 << 22];
-      int n = 0;
-      long pos = 0;
+      AtomicLong next = new AtomicLong();
       long start = System.nanoTime();
       long measureFrom = start + warmupMs * 1_000_000L;
       long end = measureFrom + seconds * 1_000_000_000L;
-      long measuredStart = 0;
-      for (long t0 = start; t0 < end; t0 = System.nanoTime()) {
-        if (pos + size > fileBytes) {
-          pos = 0;
-        }
-        ch.write(rec.clear(), pos);
-        ch.force(false);
-        pos += size;
-        long t1 = System.nanoTime();
-        if (t0 >= measureFrom && n < lat.length) {
-          if (n == 0) {
-            measuredStart = t0;
+      long[][] lats = new long[writers][];
+      int[] counts = new int[writers];
+      long[] firsts = new long[writers];
+      AtomicReference<IOException> failed = new AtomicReference<>();
+      Thread[] threads = new Thread[writers];
+      for (int w = 0; w < writers; w++) {
+        int me = w;
+        threads[w] = new Thread(() -> {
+          ByteBuffer rec = ByteBuffer.allocateDirect(size);
+          long[] lat = new long[1 << 22];
+          int n = 0;
+          try {
+            for (long t0 = System.nanoTime(); t0 < end; t0 = System.nanoTime()) {
+              long pos = next.getAndAdd(size) % (fileBytes - size);
+              ch.write(rec.clear(), pos);
+              ch.force(false);
+              long t1 = System.nanoTime();
+              if (t0 >= measureFrom && n < lat.length) {
+                if (n == 0) {
+                  firsts[me] = t0;
+                }
+                lat[n++] = t1 - t0;
+              }
+            }
+          } catch (IOException e) {
+            failed.set(e);
           }
-          lat[n++] = t1 - t0;
-        }
+          lats[me] = lat;
+          counts[me] = n;
+        }, "raw-writer-" + w);
+        threads[w].start();
       }
+      for (Thread t : threads) {
+        t.join();
+      }
+      if (failed.get() != null) {
+        throw failed.get();
+      }
+      long measuredStart = Arrays.stream(firsts).filter(t -> t > 0).min().orElse(measureFrom);
       double secs = (System.nanoTime() - measuredStart) / 1e9;
-      long[] l = Arrays.copyOf(lat, n);
+      int n = Arrays.stream(counts).sum();
+      long[] l = new long[n];
+      for (int w = 0, at = 0; w < writers; at += counts[w], w++) {
+        System.arraycopy(lats[w], 0, l, at, counts[w]);
+      }
       Arrays.sort(l);
       return new Result(l, n, secs, size, 1);
     }
