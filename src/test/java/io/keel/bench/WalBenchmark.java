@@ -210,7 +210,7 @@ public final class WalBenchmark {
       long[][] lats = new long[writers][];
       int[] counts = new int[writers];
       long[] firsts = new long[writers];
-      AtomicReference<IOException> failed = new AtomicReference<>();
+      AtomicReference<Exception> failed = new AtomicReference<>();
       Thread[] threads = new Thread[writers];
       for (int w = 0; w < writers; w++) {
         int me = w;
@@ -231,21 +231,32 @@ public final class WalBenchmark {
                 lat[n++] = t1 - t0;
               }
             }
-          } catch (IOException e) {
+          } catch (IOException | RuntimeException e) {
             failed.set(e);
+          } finally {
+            lats[me] = lat;
+            counts[me] = n;
           }
-          lats[me] = lat;
-          counts[me] = n;
         }, "raw-writer-" + w);
         threads[w].start();
       }
       for (Thread t : threads) {
         t.join();
       }
-      if (failed.get() != null) {
-        throw failed.get();
+      if (failed.get() instanceof IOException e) {
+        throw e;
+      } else if (failed.get() != null) {
+        throw new IllegalStateException("a raw writer failed", failed.get());
       }
-      long measuredStart = Arrays.stream(firsts).filter(t -> t > 0).min().orElse(measureFrom);
+      // From the earliest measured write of any writer.
+      long measuredStart = measureFrom;
+      boolean any = false;
+      for (int w = 0; w < writers; w++) {
+        if (counts[w] > 0 && (!any || firsts[w] - measuredStart < 0)) {
+          measuredStart = firsts[w];
+          any = true;
+        }
+      }
       double secs = (System.nanoTime() - measuredStart) / 1e9;
       int n = Arrays.stream(counts).sum();
       long[] l = new long[n];
