@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Keel's routing API for sharded services: register a handler under a service name, and
@@ -33,8 +32,6 @@ import java.util.regex.Pattern;
  */
 public final class Routing {
   private static final String SERVICE_PATTERN = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}";
-  // Compiled once: every routed request checks its service name.
-  private static final Pattern SERVICE_NAME = Pattern.compile(SERVICE_PATTERN);
   private static final int KEY_LENGTH_MAX = 4096;
   private static final long BACKOFF_MS_MIN = 10;
   private static final long BACKOFF_MS_MAX = 250;
@@ -137,7 +134,7 @@ public final class Routing {
   }
 
   private Future<Void> register(String service, ShardHandler handler, boolean byLeader) {
-    if (service == null || !SERVICE_NAME.matcher(service).matches()) {
+    if (!isServiceName(service)) {
       return Future.failedFuture(new IllegalArgumentException("service name must match "
           + SERVICE_PATTERN + ", was " + service));
     }
@@ -211,7 +208,7 @@ public final class Routing {
 
   private Future<JsonObject> start(String service, String key, JsonObject body, long timeoutMs,
       boolean byLeader) {
-    if (service == null || !SERVICE_NAME.matcher(service).matches()) {
+    if (!isServiceName(service)) {
       return Future.failedFuture(Failure.BAD_REQUEST.exception(
           "service name must match " + SERVICE_PATTERN + ", was " + service));
     }
@@ -225,6 +222,25 @@ public final class Routing {
     }
     long deadline = System.currentTimeMillis() + timeoutMs;
     return attempt(service, key, body == null ? new JsonObject() : body, 1, deadline, byLeader);
+  }
+
+  /**
+   * Whether {@code s} matches {@link #SERVICE_PATTERN}; checked by hand, as every routed
+   * request checks its service's name (a regular expression was 2% of a client's CPU).
+   */
+  static boolean isServiceName(String s) {
+    if (s == null || s.isEmpty() || s.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+          || (i > 0 && (c == '_' || c == '.' || c == '-'));
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Future<JsonObject> attempt(String service, String key, JsonObject body, int n,
