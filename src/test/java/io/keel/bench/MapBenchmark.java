@@ -60,7 +60,8 @@ import java.util.concurrent.TimeUnit;
  * (512), {@code keys} (10000), {@code timeout-ms} (5000), {@code contexts} (2, client event
  * loops), {@code settle-s} (300), {@code seed} (1), {@code parts}
  * (compare,growth,join,injvm), {@code systems} (keel,keel-single,keel-bus,imap,asyncmap: those
- * compared), {@code growth} (10000,100000: cumulative entry counts),
+ * compared), {@code ops} (put,get: those compared, puts first), {@code growth}
+ * (10000,100000: cumulative entry counts),
  * {@code load-in-flight} (128), {@code growth-budget-s} (0: none; past it, growth loads no
  * more and reports the step it reached), {@code join-window-s} (120), {@code join-baseline-s}
  * (5).
@@ -82,6 +83,7 @@ public final class MapBenchmark {
   private final String[] eventLoops;
   final Set<String> parts;
   private final Set<String> systemIds;
+  final List<String> verbs;
   final long[] growth;
   final int loadInFlight;
   final long growthBudgetS;
@@ -98,6 +100,8 @@ public final class MapBenchmark {
     eventLoops = args.eventLoopArgs();
     parts = args.words("parts", "compare,growth,join,injvm");
     systemIds = args.words("systems", String.join(",", SYSTEMS));
+    Set<String> ops = args.words("ops", "put,get");
+    verbs = List.of("put", "get").stream().filter(ops::contains).toList();
     growth = args.longs("growth", "10000,100000");
     loadInFlight = args.integer("load-in-flight", 128);
     growthBudgetS = args.longValue("growth-budget-s", 0);
@@ -105,7 +109,9 @@ public final class MapBenchmark {
     joinBaselineS = args.integer("join-baseline-s", 5);
     args.requireAllUsed();
     BenchArgs.require(loadInFlight >= 1 && joinWindowS > joinBaselineS && growthBudgetS >= 0
-        && Arrays.stream(growth).allMatch(n -> n >= 1), "bad arguments: " + args);
+        && Arrays.stream(growth).allMatch(n -> n >= 1)
+        && !verbs.isEmpty() && verbs.size() == ops.size(),
+        "bad arguments: " + args);
     for (int i = 1; i < growth.length; i++) {
       BenchArgs.require(growth[i] > growth[i - 1], "growth must increase, was "
           + Arrays.toString(growth));
@@ -227,15 +233,16 @@ public final class MapBenchmark {
     log("JIT warm-up, not recorded: %d s of each put and get at %d in flight",
         common.jitWarmupS(), max);
     for (Contender s : systems) {
-      drive(client, "put", s, max, 0, names, common.jitWarmupS(), 0);
-      drive(client, "get", s, max, 0, names, common.jitWarmupS(), 0);
+      for (String verb : verbs) {
+        drive(client, verb, s, max, 0, names, common.jitWarmupS(), 0);
+      }
     }
     List<Sample> samples = new ArrayList<>();
     for (int run = 1; run <= common.runs(); run++) {
       List<Contender> order = new ArrayList<>(systems);
       Collections.rotate(order, run - 1);
       for (int inFlight : common.inFlights()) {
-        for (String verb : List.of("put", "get")) {
+        for (String verb : verbs) {
           for (Contender s : order) {
             Sample x = drive(client, verb, s, inFlight, run, names, common.warmupS(),
                 common.seconds());

@@ -18,7 +18,7 @@ final class MapReport {
         b.common.runs(), b.common.seconds()),
         "op", "in flight", "system", "durability of an acknowledged put", "ops/s", "p50",
         "p99", "vs IMap: ops/s, p50", "node CPU per op", "failures (all runs)");
-    for (String verb : List.of("put", "get")) {
+    for (String verb : b.verbs) {
       for (int inFlight : b.common.inFlights()) {
         List<Sample> imap = of(samples, verb, inFlight, "imap");
         for (Contender c : contenders) {
