@@ -133,11 +133,18 @@ public final class MapVerticle extends VerticleBase {
     Future<JsonObject> served = serveEntry(op, body);
     if (caller != null) {
       // A request served here completes on the partition group's thread: answer the caller
-      // on its own context, as a routed one does (at once when the answer is there already).
+      // on its own context, as a routed one does.
       // A promise of the caller's context reports what the caller's callbacks throw to that
       // context, rather than to whoever completed it, such as a loop delivering many answers.
       io.vertx.core.Promise<JsonObject> answer = ((ContextInternal) caller).promise();
-      served.onComplete(answer);
+      if (served.isComplete()) {
+        // Answered already (a lease read at once, a refusal): on the next turn, so that a
+        // caller looping through compose() does not grow its stack with every request.
+        Future<JsonObject> done = served;
+        caller.runOnContext(v -> done.onComplete(answer));
+      } else {
+        served.onComplete(answer);
+      }
       served = answer.future();
     }
     return served.onComplete(ar -> {

@@ -442,10 +442,15 @@ public final class PartitionGroups {
    * the group can be running, so the replica's state may be read here, as
    * {@link LeaseReads#query} would on the host, without the hop there and back and without
    * MicroRaft's query. Null when the lease does not hold, or when results before it still
-   * wait for the log ({@link #answer}): then the read goes the usual way.
+   * wait for the log ({@link #answer}): then the read goes the usual way. The future is
+   * complete when returned; callers that hand it to user code make that asynchronous.
    */
   private Future<byte[]> leasedNow(Replica r, byte[] query) {
-    if (answers.get(hostOf(r.partition)).waitingCount() > 0 || !wal.barrier().isDone()
+    // A failed barrier is done too: the log failed, and what was applied since may be durable
+    // nowhere but on one follower. The usual way answers UNAVAILABLE then.
+    CompletableFuture<?> barrier = wal.barrier();
+    if (answers.get(hostOf(r.partition)).waitingCount() > 0 || !barrier.isDone()
+        || barrier.isCompletedExceptionally()
         || !LeaseReads.holds((RaftNodeImpl) r.raft, r.lease, System.nanoTime())) {
       return null;
     }
@@ -453,7 +458,7 @@ public final class PartitionGroups {
     leaseReadsAtOnce.incrementAndGet();
     try {
       return Future.succeededFuture(r.machine.query(query));
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // as MicroRaft's query would report it
       return Future.failedFuture(explain(r.partition, e));
     }
   }

@@ -10,6 +10,7 @@ import io.keel.bus.Failure;
 import io.keel.harness.InJvmCluster;
 import io.keel.locks.FencedLock;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -144,6 +146,42 @@ class MapIT {
       assertThat(got.getLong("version")).isEqualTo(v);
       assertThat(got.getInteger("value")).isEqualTo(i);
     }
+  }
+
+  @Test
+  void a_caller_looping_on_reads_its_node_answers_at_once_keeps_its_stack() throws Exception {
+    String key = IntStream.range(0, 1000).mapToObj(i -> "loop-" + i)
+        .filter(k -> a.groups().leads(a.routing().table().partitionOf(k))).findFirst()
+        .orElseThrow();
+    KeelMap map = a.map("loop");
+    map.put(key, "v").await(30, TimeUnit.SECONDS);
+    long atOnce = reads("leaseAtOnce");
+    int rounds = 20_000;
+    Promise<Integer> done = Promise.promise();
+    // On node a's only event loop, where its groups run: each read is answered at once. Were
+    // the answer given within the call, each round would run inside the one before, and the
+    // stack would overflow long before the last (the loop then stops, and this times out).
+    a.vertx().runOnContext(v -> readInLoop(map, key, rounds, new int[1], done));
+    assertThat(done.future().await(60, TimeUnit.SECONDS)).isEqualTo(rounds);
+    assertThat(reads("leaseAtOnce") - atOnce).as("reads answered at once")
+        .isGreaterThan(rounds / 2);
+  }
+
+  /** Reads {@code key} {@code left} more times, each once the one before has its answer. */
+  private static void readInLoop(KeelMap map, String key, int left, int[] count,
+      Promise<Integer> done) {
+    if (left == 0) {
+      done.complete(count[0]);
+      return;
+    }
+    map.get(key).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+        return;
+      }
+      count[0]++;
+      readInLoop(map, key, left - 1, count, done);
+    });
   }
 
   private static long reads(String way) {
