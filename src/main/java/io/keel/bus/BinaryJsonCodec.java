@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +27,21 @@ import java.util.Map;
  * it would decode. Field order is kept. Sent within one node, the receiver gets a copy, as with
  * Vert.x's own JSON codec.
  *
+ * <p>Strings of up to {@link #TABLE_BYTES_MAX} bytes in UTF-8 (field names, and short values
+ * such as a service, an operation, a map's name or a key) are numbered in the order a message
+ * first holds them, and written again as their number: the items of a batch repeat the same
+ * few, and a receiver reads each once, not once per item.
+ *
  * <p>Every node registers it ({@link #register}) before it sends or serves batches; a sender
  * names it in its {@link DeliveryOptions} ({@link #options}).
  */
 public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObject> {
   /** The codec's name on the wire. */
-  public static final String NAME = "keel.json.bin";
+  public static final String NAME = "keel.json.bin.2";
+  /** The most UTF-8 bytes of a string that the message's table of strings takes. */
+  static final int TABLE_BYTES_MAX = 64;
+  /** How many strings the table of one message takes at most; later ones are written out. */
+  static final int TABLE_MAX = 4096;
 
   private static final byte NULL = 0;
   private static final byte TRUE = 1;
@@ -44,6 +54,9 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
   private static final byte ARRAY = 8;
   // Anything else, as its JSON text, decoded as JSON text would be.
   private static final byte TEXT = 9;
+  // A string's count, when negative: this one says UTF-16 chars follow; any other, -(i + 1),
+  // names the message's i-th tabled string. A count >= 0 is of the UTF-8 bytes that follow.
+  private static final int UTF16 = Integer.MIN_VALUE;
 
   /** Registers the codec on {@code bus}, unless it has it already. */
   public static void register(EventBus bus) {
@@ -61,7 +74,7 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
 
   @Override
   public void encodeToWire(Buffer buffer, JsonObject o) {
-    writeObject(buffer, o.getMap());
+    new Writer(buffer).object(o.getMap());
   }
 
   @Override
@@ -91,7 +104,7 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
   /** {@code o} in the binary form, for tests and sizes. */
   public static Buffer encode(JsonObject o) {
     Buffer b = Buffer.buffer(256);
-    writeObject(b, o.getMap());
+    new Writer(b).object(o.getMap());
     return b;
   }
 
@@ -100,91 +113,119 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
     return new BinaryJsonCodec().decodeFromWire(0, b);
   }
 
-  private static void writeObject(Buffer b, Map<String, Object> map) {
-    b.appendByte(OBJECT).appendInt(map.size());
-    for (Map.Entry<String, Object> e : map.entrySet()) {
-      writeString(b, e.getKey());
-      write(b, e.getValue());
-    }
-  }
+  /** Writes one message, numbering its short strings. */
+  private static final class Writer {
+    final Buffer b;
+    // The strings tabled so far, by number; made at the first.
+    Map<String, Integer> table;
 
-  @SuppressWarnings("unchecked")
-  private static void write(Buffer b, Object v) {
-    if (v == null) {
-      b.appendByte(NULL);
-    } else if (v instanceof String s) {
-      b.appendByte(STRING);
-      writeString(b, s);
-    } else if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      b.appendByte(INT).appendInt(((Number) v).intValue());
-    } else if (v instanceof Long l) {
-      if (l == l.intValue()) {
-        b.appendByte(INT).appendInt(l.intValue());
-      } else {
-        b.appendByte(LONG).appendLong(l);
+    Writer(Buffer b) {
+      this.b = b;
+    }
+
+    void object(Map<String, Object> map) {
+      b.appendByte(OBJECT).appendInt(map.size());
+      for (Map.Entry<String, Object> e : map.entrySet()) {
+        string(e.getKey());
+        value(e.getValue());
       }
-    } else if (v instanceof Double d) {
-      writeDouble(b, d, d.toString());
-    } else if (v instanceof Float f) {
-      // JSON text writes a float's shortest decimal (or its name), which reads back as this.
-      writeDouble(b, Double.parseDouble(f.toString()), f.toString());
-    } else if (v instanceof Boolean bool) {
-      b.appendByte(bool ? TRUE : FALSE);
-    } else if (v instanceof JsonObject o) {
-      writeObject(b, o.getMap());
-    } else if (v instanceof Map<?, ?> m) {
-      writeObject(b, (Map<String, Object>) m);
-    } else if (v instanceof JsonArray a) {
-      writeArray(b, a.getList());
-    } else if (v instanceof List<?> l) {
-      writeArray(b, l);
-    } else {
-      // Bytes (base64), instants, enums, big numbers: as JSON text would carry them.
-      b.appendByte(TEXT);
-      writeString(b, Json.encode(v));
     }
-  }
 
-  private static void writeArray(Buffer b, List<?> list) {
-    b.appendByte(ARRAY).appendInt(list.size());
-    for (Object v : list) {
-      write(b, v);
-    }
-  }
-
-  /** A double, or what JSON text carries for one that is not finite: its name, quoted. */
-  private static void writeDouble(Buffer b, double d, String text) {
-    if (Double.isNaN(d) || Double.isInfinite(d)) {
-      b.appendByte(STRING);
-      writeString(b, text);
-    } else {
-      b.appendByte(DOUBLE).appendDouble(d);
-    }
-  }
-
-  /**
-   * A string: its UTF-8 bytes after their count; or, when it holds a surrogate (which UTF-8
-   * would turn into '?' when unpaired, where JSON text keeps it), its UTF-16 chars after
-   * -(count + 1).
-   */
-  private static void writeString(Buffer b, String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.isSurrogate(s.charAt(i))) {
-        b.appendInt(-(s.length() + 1));
-        for (int j = 0; j < s.length(); j++) {
-          b.appendShort((short) s.charAt(j));
+    @SuppressWarnings("unchecked")
+    void value(Object v) {
+      if (v == null) {
+        b.appendByte(NULL);
+      } else if (v instanceof String s) {
+        b.appendByte(STRING);
+        string(s);
+      } else if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+        b.appendByte(INT).appendInt(((Number) v).intValue());
+      } else if (v instanceof Long l) {
+        if (l == l.intValue()) {
+          b.appendByte(INT).appendInt(l.intValue());
+        } else {
+          b.appendByte(LONG).appendLong(l);
         }
-        return;
+      } else if (v instanceof Double d) {
+        number(d, d.toString());
+      } else if (v instanceof Float f) {
+        // JSON text writes a float's shortest decimal (or its name), which reads back as this.
+        number(Double.parseDouble(f.toString()), f.toString());
+      } else if (v instanceof Boolean bool) {
+        b.appendByte(bool ? TRUE : FALSE);
+      } else if (v instanceof JsonObject o) {
+        object(o.getMap());
+      } else if (v instanceof Map<?, ?> m) {
+        object((Map<String, Object>) m);
+      } else if (v instanceof JsonArray a) {
+        array(a.getList());
+      } else if (v instanceof List<?> l) {
+        array(l);
+      } else {
+        // Bytes (base64), instants, enums, big numbers: as JSON text would carry them.
+        b.appendByte(TEXT);
+        string(Json.encode(v));
       }
     }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    b.appendInt(bytes.length).appendBytes(bytes);
+
+    void array(List<?> list) {
+      b.appendByte(ARRAY).appendInt(list.size());
+      for (Object v : list) {
+        value(v);
+      }
+    }
+
+    /** A double, or what JSON text carries for one that is not finite: its name, quoted. */
+    void number(double d, String text) {
+      if (Double.isNaN(d) || Double.isInfinite(d)) {
+        b.appendByte(STRING);
+        string(text);
+      } else {
+        b.appendByte(DOUBLE).appendDouble(d);
+      }
+    }
+
+    /**
+     * A string: its number when tabled already; else its UTF-8 bytes after their count, tabled
+     * when short; or, when it holds a surrogate (which UTF-8 would turn into '?' when unpaired,
+     * where JSON text keeps it), {@link #UTF16}, its char count and its chars, never tabled.
+     */
+    void string(String s) {
+      if (table != null && s.length() <= TABLE_BYTES_MAX) {
+        Integer at = table.get(s);
+        if (at != null) {
+          b.appendInt(-(at + 1));
+          return;
+        }
+      }
+      for (int i = 0; i < s.length(); i++) {
+        if (Character.isSurrogate(s.charAt(i))) {
+          b.appendInt(UTF16).appendInt(s.length());
+          for (int j = 0; j < s.length(); j++) {
+            b.appendShort((short) s.charAt(j));
+          }
+          return;
+        }
+      }
+      byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+      b.appendInt(bytes.length).appendBytes(bytes);
+      if (bytes.length <= TABLE_BYTES_MAX) {
+        if (table == null) {
+          table = new HashMap<>();
+        }
+        if (table.size() < TABLE_MAX) {
+          table.put(s, table.size());
+        }
+      }
+    }
   }
 
   /** Reads values from a position on. */
   private static final class Reader {
     final Buffer buffer;
     int pos;
+    // The strings tabled so far, in the writer's order; made at the first.
+    List<String> table;
 
     Reader(Buffer buffer, int pos) {
       this.buffer = buffer;
@@ -244,16 +285,34 @@ public final class BinaryJsonCodec implements MessageCodec<JsonObject, JsonObjec
     String string() {
       int n = buffer.getInt(pos);
       pos += 4;
-      if (n < 0) {
-        char[] chars = new char[count(-(n + 1), 2)];
+      if (n == UTF16) {
+        n = buffer.getInt(pos);
+        pos += 4;
+        char[] chars = new char[count(n, 2)];
         for (int i = 0; i < chars.length; i++) {
           chars[i] = (char) buffer.getShort(pos + 2 * i);
         }
         pos += 2 * chars.length;
         return new String(chars);
       }
+      if (n < 0) {
+        int at = -(n + 1);
+        if (table == null || at >= table.size()) {
+          throw new IllegalStateException("string " + at + " at byte " + (pos - 4) + " of a "
+              + NAME + " message, which has " + (table == null ? 0 : table.size()));
+        }
+        return table.get(at);
+      }
       String s = buffer.getString(pos, pos + count(n, 1));
       pos += n;
+      if (n <= TABLE_BYTES_MAX) {
+        if (table == null) {
+          table = new ArrayList<>();
+        }
+        if (table.size() < TABLE_MAX) {
+          table.add(s);
+        }
+      }
       return s;
     }
 

@@ -101,11 +101,11 @@ class BinaryJsonCodecTest {
     // object count at 1, key count at 5, key at 9, array tag at 10, array count at 11
     b.setInt(11, Integer.MAX_VALUE);
     assertThatThrownBy(() -> BinaryJsonCodec.decode(b))
-        .hasMessage("a count of 2147483647 at byte 11 of a keel.json.bin message of 20 bytes");
+        .hasMessage("a count of 2147483647 at byte 11 of a keel.json.bin.2 message of 20 bytes");
     Buffer c = BinaryJsonCodec.encode(new JsonObject().put("a", 1));
     c.setInt(1, -1);
     assertThatThrownBy(() -> BinaryJsonCodec.decode(c))
-        .hasMessage("a count of -1 at byte 1 of a keel.json.bin message of 15 bytes");
+        .hasMessage("a count of -1 at byte 1 of a keel.json.bin.2 message of 15 bytes");
   }
 
   @Test
@@ -168,6 +168,67 @@ class BinaryJsonCodecTest {
   }
 
   @Test
+  void strings_repeated_in_a_message_are_written_once() {
+    JsonObject item = new JsonObject().put("service", "map").put("key", "user-1")
+        .put("body", new JsonObject().put("op", "get").put("map", "carts").put("key", "user-1"));
+    // Its distinct strings in UTF-8: service, map, key, user-1, body, op, get, carts. Alone, it
+    // holds each once and numbers the repeats.
+    int stringBytes = 7 + 3 + 3 + 6 + 4 + 2 + 3 + 5;
+    int alone = BinaryJsonCodec.encode(item).length();
+    int[] sizes = new int[101];
+    for (int n = 1; n <= 100; n++) {
+      JsonArray items = new JsonArray();
+      for (int i = 0; i < n; i++) {
+        items.add(item.copy());
+      }
+      JsonObject batch = new JsonObject().put("answers", "keel.answers.1").put("items", items);
+      sizes[n] = BinaryJsonCodec.encode(batch).length();
+      if (n == 100) {
+        assertLikeJsonText(batch);
+      }
+    }
+    int later = sizes[2] - sizes[1];
+    // Each later item is its tags, counts and string numbers: no string's bytes again.
+    assertThat(later).isLessThanOrEqualTo(alone - stringBytes);
+    assertThat(sizes[100]).isEqualTo(sizes[1] + 99 * later);
+  }
+
+  @Test
+  void strings_past_the_table_are_written_out_and_read_back() {
+    JsonObject o = new JsonObject();
+    JsonArray late = new JsonArray();
+    for (int i = 0; i < BinaryJsonCodec.TABLE_MAX + 50; i++) {
+      o.put("k" + i, "v" + i);
+      late.add("k" + i).add("v" + (BinaryJsonCodec.TABLE_MAX - i));
+    }
+    assertLikeJsonText(o.put("late", late).put("k1", "k2"));
+  }
+
+  @Test
+  void only_short_strings_without_surrogates_are_tabled_on_both_sides() {
+    // Were writer and reader to table different strings, every later number would name
+    // another string: "after" and the repeats check that none shifted.
+    String atLimit = "\u00e9".repeat(BinaryJsonCodec.TABLE_BYTES_MAX / 2);
+    String pastLimit = "\u00e9".repeat(BinaryJsonCodec.TABLE_BYTES_MAX / 2 + 1);
+    String longText = "x".repeat(BinaryJsonCodec.TABLE_BYTES_MAX + 1);
+    String surrogates = "\uD83D\uDE00";
+    JsonArray all = new JsonArray().add(atLimit).add(pastLimit).add(longText).add(surrogates)
+        .add("after").add(surrogates).add(longText).add(pastLimit).add(atLimit).add("after");
+    assertLikeJsonText(new JsonObject().put("all", all).put("after", atLimit));
+  }
+
+  @Test
+  void a_string_number_past_the_table_fails_naming_the_codec() {
+    Buffer b = BinaryJsonCodec.encode(new JsonObject().put("a", "b").put("c", "a"));
+    // object tag and count, "a" (count, byte), string tag, "b", "c", string tag: "a" is string 0
+    int ref = 1 + 4 + 5 + 1 + 5 + 5 + 1;
+    assertThat(b.getInt(ref)).isEqualTo(-1);
+    b.setInt(ref, -4);
+    assertThatThrownBy(() -> BinaryJsonCodec.decode(b))
+        .hasMessage("string 3 at byte 22 of a keel.json.bin.2 message, which has 3");
+  }
+
+  @Test
   void a_message_sent_within_the_node_is_a_copy() {
     JsonObject sent = new JsonObject().put("a", new JsonObject().put("b", 1));
     JsonObject got = new BinaryJsonCodec().transform(sent);
@@ -184,7 +245,7 @@ class BinaryJsonCodecTest {
     Buffer c = BinaryJsonCodec.encode(new JsonObject().put("a", 1));
     c.setByte(1 + 4 + 4 + 1, (byte) 99);
     assertThatThrownBy(() -> BinaryJsonCodec.decode(c))
-        .hasMessage("unknown value tag 99 at byte 10 of a keel.json.bin message");
+        .hasMessage("unknown value tag 99 at byte 10 of a keel.json.bin.2 message");
   }
 
   @Test
