@@ -310,6 +310,17 @@ public final class MapMachine implements PartitionStateMachine {
     });
   }
 
+  /**
+   * What {@link #query} answers to {@link #get}{@code (map, key)}, read in memory (see
+   * {@code PartitionGroups.read}): the entry's value is the machine's own array, which a
+   * change replaces and never edits; callers must not change it either.
+   */
+  public Found find(String map, String key) {
+    HashMap<String, Entry> entries = maps.get(map);
+    Entry e = entries == null ? null : entries.get(key);
+    return e == null ? new Found(0, null) : new Found(e.version(), e.value());
+  }
+
   @Override
   public byte[] takeSnapshot(long index) {
     return Bytes.write(out -> {

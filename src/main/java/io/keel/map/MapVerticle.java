@@ -290,8 +290,8 @@ public final class MapVerticle extends VerticleBase {
     String map = b.getString("map");
     String op = b.getString("op", "");
     if ("get".equals(op)) {
-      return g.query(p, MachineSet.frame(MapMachine.NAME, MapMachine.get(map, key)),
-          b.getBoolean("stale", false)).map(bytes -> found(Found.decode(bytes)));
+      return g.read(p, MapMachine.NAME, m -> ((MapMachine) m).find(map, key),
+          b.getBoolean("stale", false)).map(MapVerticle::found);
     }
     Fencing fencing = b.getString("fenceLock") == null ? null
         : new Fencing(b.getString("fenceLock"), b.getLong("fenceToken"));
@@ -348,13 +348,27 @@ public final class MapVerticle extends VerticleBase {
     if (!f.found()) {
       return new JsonObject().put("found", false);
     }
-    Object value;
+    return new JsonObject().put("found", true).put("value", valueOf(f.value()))
+        .put("version", f.version());
+  }
+
+  /**
+   * The JSON value stored as {@code json}. Values are stored as {@code Json.encode} wrote them,
+   * which escapes with a backslash every character of a string that JSON text cannot hold as
+   * it is: a string without one is its text between the quotes, taken without a parser.
+   */
+  static Object valueOf(byte[] json) {
+    String text = new String(json, StandardCharsets.UTF_8);
+    int last = text.length() - 1;
+    if (last >= 1 && text.charAt(0) == '"' && text.charAt(last) == '"'
+        && text.indexOf('\\') < 0) {
+      return text.substring(1, last);
+    }
     try {
-      value = io.vertx.core.json.Json.decodeValue(new String(f.value(), StandardCharsets.UTF_8));
+      return io.vertx.core.json.Json.decodeValue(text);
     } catch (DecodeException e) {
       throw new IllegalStateException("a stored value is not JSON", e);
     }
-    return new JsonObject().put("found", true).put("value", value).put("version", f.version());
   }
 
   /**

@@ -43,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -417,24 +418,38 @@ public final class PartitionGroups {
    * {@link LeaseReads}), or, when {@code stale} is true, from this replica whatever its role.
    */
   public Future<byte[]> query(int p, byte[] query, boolean stale) {
+    return ask(p, new PartitionStateMachineAdapter.Query(query), stale);
+  }
+
+  /**
+   * As {@link #query}, reading partition {@code p}'s machine {@code name} in memory instead:
+   * {@code read} runs on the replica's thread, and neither the query nor its answer is written
+   * out as bytes and read back. {@code read} must change nothing, and its answer must not be
+   * changed later by the machine (a copy, or a value the machine replaces rather than edits).
+   */
+  public <T> Future<T> read(int p, String name, Function<PartitionStateMachine, T> read,
+      boolean stale) {
+    return ask(p, new PartitionStateMachineAdapter.Read(name, read), stale);
+  }
+
+  private <T> Future<T> ask(int p, Object operation, boolean stale) {
     Replica r = replicas.get(p);
     if (r == null || (!stale && !serves(r))) {
       return Future.failedFuture(refuse(p, r));
     }
     if (!stale && useLeases && ((ContextInternal) r.host).inThread()) {
-      Future<byte[]> now = leasedNow(r, query);
+      Future<T> now = leasedNow(r, operation);
       if (now != null) {
         return now;
       }
     }
-    PartitionStateMachineAdapter.Query q = new PartitionStateMachineAdapter.Query(query);
     if (stale) {
-      return answer(r, r.raft.<byte[]>query(q, QueryPolicy.EVENTUAL_CONSISTENCY,
+      return answer(r, r.raft.<T>query(operation, QueryPolicy.EVENTUAL_CONSISTENCY,
           Optional.empty(), Optional.empty()), () -> { });
     }
-    return answer(r, LeaseReads.<byte[]>query((RaftNodeImpl) r.raft, useLeases ? r.lease : null,
-        q, System::nanoTime, leased -> (leased ? leaseReads : roundReads).incrementAndGet()),
-        () -> { });
+    return answer(r, LeaseReads.<T>query((RaftNodeImpl) r.raft, useLeases ? r.lease : null,
+        operation, System::nanoTime,
+        leased -> (leased ? leaseReads : roundReads).incrementAndGet()), () -> { });
   }
 
   /**
@@ -445,7 +460,8 @@ public final class PartitionGroups {
    * wait for the log ({@link #answer}): then the read goes the usual way. The future is
    * complete when returned; callers that hand it to user code make that asynchronous.
    */
-  private Future<byte[]> leasedNow(Replica r, byte[] query) {
+  @SuppressWarnings("unchecked")
+  private <T> Future<T> leasedNow(Replica r, Object operation) {
     // A failed barrier is done too: the log failed, and what was applied since may be durable
     // nowhere but on one follower. The usual way answers UNAVAILABLE then.
     CompletableFuture<?> barrier = wal.barrier();
@@ -457,7 +473,8 @@ public final class PartitionGroups {
     leaseReads.incrementAndGet();
     leaseReadsAtOnce.incrementAndGet();
     try {
-      return Future.succeededFuture(r.machine.query(query));
+      return Future.succeededFuture((T) PartitionStateMachineAdapter.answer(r.machine,
+          operation));
     } catch (Throwable e) { // as MicroRaft's query would report it
       return Future.failedFuture(explain(r.partition, e));
     }
@@ -491,9 +508,9 @@ public final class PartitionGroups {
    * ({@link DurableSends}). Results leave in the order MicroRaft completed them (callers such
    * as the lock service rely on apply order), on the driver's context.
    */
-  private Future<byte[]> answer(Replica r, CompletableFuture<Ordered<byte[]>> raft,
+  private <T> Future<T> answer(Replica r, CompletableFuture<Ordered<T>> raft,
       Runnable onDurable) {
-    Promise<byte[]> result = Promise.promise();
+    Promise<T> result = Promise.promise();
     raft.whenComplete((ordered, e) -> {
       if (e != null) {
         context.runOnContext(v -> result.fail(explain(r.partition, e)));

@@ -6,6 +6,7 @@ import io.microraft.statemachine.StateMachine;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Runs a {@link PartitionStateMachine} as MicroRaft's {@link StateMachine}.
@@ -14,8 +15,9 @@ import java.util.function.Consumer;
  * {@link #runOperation}: committed log entries proposed with {@code RaftNode.replicate}, the
  * entry a new leader appends at the start of its term ({@link #getNewTermOperation}), and
  * queries passed to {@code RaftNode.query}, which never enter the log. Commands are plain
- * {@code byte[]}; a query is wrapped in {@link Query} so the two cannot be confused; the
- * new-term entry is the constant {@link NewTermOperation#INSTANCE}. Whatever persists or sends
+ * {@code byte[]}; a query is wrapped in {@link Query} (or is a {@link Read}, in memory) so the
+ * two cannot be confused; the new-term entry is the constant
+ * {@link NewTermOperation#INSTANCE}. Whatever persists or sends
  * log entries (the write-ahead log, the event-bus transport) must therefore encode
  * {@code byte[]}, {@link NewTermOperation} and MicroRaft's own
  * {@code UpdateRaftGroupMembersOp}; snapshot chunks are always {@code byte[]}.
@@ -34,6 +36,14 @@ final class PartitionStateMachineAdapter implements StateMachine, InternalCommit
 
   /** A read-only query: run against the state, never appended to the log. */
   record Query(byte[] bytes) {
+  }
+
+  /**
+   * A read-only query of one machine of a {@link MachineSet}, in memory: {@code read} runs on
+   * the replica's thread and answers any object. Like every query it is never appended to the
+   * log nor sent.
+   */
+  record Read(String name, Function<PartitionStateMachine, ?> read) {
   }
 
   /** The operation a new leader commits at the start of its term. */
@@ -90,8 +100,8 @@ final class PartitionStateMachineAdapter implements StateMachine, InternalCommit
     if (operation instanceof byte[] command) {
       return machine.apply(commitIndex, command);
     }
-    if (operation instanceof Query query) {
-      return machine.query(query.bytes());
+    if (operation instanceof Query || operation instanceof Read) {
+      return answer(machine, operation);
     }
     if (operation == NewTermOperation.INSTANCE) {
       machine.onNewTerm(commitIndex);
@@ -99,6 +109,19 @@ final class PartitionStateMachineAdapter implements StateMachine, InternalCommit
     }
     throw new IllegalArgumentException("unknown operation at index " + commitIndex + ": "
         + (operation == null ? "null" : operation.getClass().getName()));
+  }
+
+  /** What {@code machine} answers to {@code query}, a {@link Query} or a {@link Read}. */
+  static Object answer(PartitionStateMachine machine, Object query) {
+    if (query instanceof Query q) {
+      return machine.query(q.bytes());
+    }
+    Read r = (Read) query;
+    PartitionStateMachine m = machine instanceof MachineSet set ? set.machine(r.name()) : null;
+    if (m == null) {
+      throw new IllegalArgumentException("no state machine named " + r.name() + " to read");
+    }
+    return r.read().apply(m);
   }
 
   @Override

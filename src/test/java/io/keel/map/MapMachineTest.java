@@ -36,8 +36,14 @@ class MapMachineTest {
     return Result.decode(machine.apply(index, MapMachine.delete("m", key, expect, null, null)));
   }
 
+  /** What a query answers; the same as what the machine finds in memory, checked each time. */
   private static Found get(MapMachine m, String map, String key) {
-    return Found.decode(m.query(MapMachine.get(map, key)));
+    Found queried = Found.decode(m.query(MapMachine.get(map, key)));
+    Found found = m.find(map, key);
+    assertThat(found.found()).isEqualTo(queried.found());
+    assertThat(found.version()).isEqualTo(queried.version());
+    assertThat(found.value()).isEqualTo(queried.value());
+    return queried;
   }
 
   private static String text(Found f) {
