@@ -299,21 +299,20 @@ public final class MapMachine implements PartitionStateMachine {
   @Override
   public byte[] query(byte[] query) {
     String[] mapKey = Bytes.read(query, in -> new String[] {in.readUTF(), in.readUTF()});
-    HashMap<String, Entry> entries = maps.get(mapKey[0]);
-    Entry e = entries == null ? null : entries.get(mapKey[1]);
+    Found f = find(mapKey[0], mapKey[1]);
     return Bytes.write(out -> {
-      out.writeBoolean(e != null);
-      if (e != null) {
-        out.writeLong(e.version());
-        writeBytes(out, e.value());
+      out.writeBoolean(f.found());
+      if (f.found()) {
+        out.writeLong(f.version());
+        writeBytes(out, f.value());
       }
     });
   }
 
   /**
-   * What {@link #query} answers to {@link #get}{@code (map, key)}, read in memory (see
-   * {@code PartitionGroups.read}): the entry's value is the machine's own array, which a
-   * change replaces and never edits; callers must not change it either.
+   * The entry of {@code key} in {@code map}, read in memory (see {@code PartitionGroups.read});
+   * {@link #query} answers the same to {@link #get}{@code (map, key)} as bytes. The value is the
+   * machine's own array, which a change replaces and never edits; callers must not change it.
    */
   public Found find(String map, String key) {
     HashMap<String, Entry> entries = maps.get(map);
