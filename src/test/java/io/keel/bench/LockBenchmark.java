@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,9 +34,11 @@ import org.HdrHistogram.Histogram;
  * <p>Three data nodes run as child JVMs from {@code target/keel.jar} ({@link ProcessCluster}:
  * 127.0.0.1, free ports, temporary data directories, default durability: {@code wal.fsyncPolicy
  * group}, 512 partitions, 3 replicas). Once every replica of every partition is active, three
- * client-role nodes ({@link BenchClient}) join in this JVM. Keel's cycle is
- * {@code keel.lock.acquire} then {@code keel.lock.release} over the event bus (each answered
- * once the command is committed by a majority, on disk); Vert.x's is
+ * client-role nodes ({@link BenchClient}) join in this JVM. Keel's cycle is an acquire then a
+ * release, each answered once the command is committed by a majority, on disk, made in two ways:
+ * through the Java API of the client node ({@code keel}: {@code locks().acquire},
+ * {@code lock.release()}), and as {@code keel.lock.acquire} and {@code keel.lock.release} over
+ * the clustered event bus to whichever node's consumer it picks ({@code keel-bus}). Vert.x's is
  * {@code getLockWithTimeout} then {@code release()} (not awaitable: Vert.x hands it to a thread
  * pool). Every client is a Hazelcast member and owns a share of Hazelcast's partitions, so the
  * Vert.x lock names are chosen among those whose partition a data node owns: no Vert.x lock is
@@ -67,16 +70,19 @@ import org.HdrHistogram.Histogram;
  * {@code warmup-s} (2), {@code jit-warmup-s} (5), {@code runs} (3), {@code contexts} (2, event
  * loops of the main client the loops spread over), {@code lease-ms} (2000, for (f)),
  * {@code settle-s} (300), {@code failover} (true), {@code cases} (a,b,c,d,e,f,g,ref: which
- * to run), {@code growth-locks} (100000), {@code diagnose-lease-ms} (15000; 0: skip): after
- * the runs, both data-node kills once more with this lease, to tell the node's departure from
- * the lease's end. Run from the project
- * root after {@code mvn package}; the nodes run {@code target/keel.jar} with
- * {@code -Dkeel.child.jvm.args} (default {@code -Xmx1g}; Keel sets the fork-join parallelism
- * itself). This JVM needs Hazelcast's {@code --add-opens} flags (see the pom's
- * {@code hz.jvm.args}) and {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=2}.
+ * to run), {@code systems} (keel,keel-bus,vertx: which to compare in a to d),
+ * {@code growth-locks} (100000), {@code diagnose-lease-ms} (15000; 0: skip): after the runs,
+ * both data-node kills once more with this lease, to tell the node's departure from the
+ * lease's end. Run from the project root after {@code mvn package}; the nodes run
+ * {@code target/keel.jar} with {@code -Dkeel.child.jvm.args} (default {@code -Xmx1g}; Keel
+ * sets the fork-join parallelism itself). This JVM needs Hazelcast's {@code --add-opens}
+ * flags (see the pom's {@code hz.jvm.args}) and
+ * {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=2}.
  */
 public final class LockBenchmark {
   static final int NAMES_PER_LOOP = 8;
+  /** Keel through its Java API, Keel over the clustered event bus, Vert.x's lock. */
+  static final List<String> SYSTEMS = List.of("keel", "keel-bus", "vertx");
   private static final List<String> NODES = List.of("n1", "n2", "n3");
   private static final long CONTENDED_WAIT_MS = 30_000;
 
@@ -90,6 +96,7 @@ public final class LockBenchmark {
   private final long settleS;
   private final boolean failover;
   private final Set<String> cases;
+  private final List<String> systems;
   private final long diagnoseLeaseMs;
   private final int growthLocks;
   private LockGrowth.Result growth;
@@ -113,12 +120,14 @@ public final class LockBenchmark {
     leaseMs = args.longValue("lease-ms", 2000);
     settleS = args.longValue("settle-s", 300);
     cases = args.words("cases", "a,b,c,d,e,f,g,ref");
+    systems = List.copyOf(args.words("systems", String.join(",", SYSTEMS)));
     growthLocks = args.integer("growth-locks", 100_000);
     diagnoseLeaseMs = args.longValue("diagnose-lease-ms", 15000);
     failover = args.bool("failover", true) && cases.contains("f");
     args.requireAllUsed();
     BenchArgs.require(seconds >= 1 && warmupS >= 0 && jitWarmupS >= 0 && runs >= 1
-        && contexts >= 1 && leaseMs >= 1 && growthLocks >= 1, "bad arguments: " + args);
+        && contexts >= 1 && leaseMs >= 1 && growthLocks >= 1
+        && SYSTEMS.containsAll(systems) && !systems.isEmpty(), "bad arguments: " + args);
   }
 
   /** Runs the benchmark; prints progress, each run's figures and the markdown tables. */
@@ -165,8 +174,9 @@ public final class LockBenchmark {
 
   private void measure(ProcessCluster cluster, Path logDir) throws Exception {
     System.out.printf(Locale.ROOT, "JIT warm-up, not recorded: %d s of (b) each%n", jitWarmupS);
-    caseB(0, "keel", jitWarmupS, 0);
-    caseB(0, "vertx", jitWarmupS, 0);
+    for (String system : systems) {
+      caseB(0, system, jitWarmupS, 0);
+    }
     if (cases.contains("g")) {
       System.out.printf(Locale.ROOT, "%n## (g) %,d locks held%n", growthLocks);
       growth = new LockGrowth(clients.get(0).vertx(), clients.get(0).name(),
@@ -186,7 +196,10 @@ public final class LockBenchmark {
         record(counterAdds(run, 1));
         record(counterAdds(run, 64));
       }
-      List<String> order = run % 2 == 1 ? List.of("keel", "vertx") : List.of("vertx", "keel");
+      List<String> order = new ArrayList<>(systems);
+      if (run % 2 == 0) {
+        Collections.reverse(order);
+      }
       for (String system : cases.contains("a") ? order : List.<String>of()) {
         record(caseA(run, system));
       }
@@ -237,7 +250,7 @@ public final class LockBenchmark {
 
   private void record(Sample s) {
     samples.add(s);
-    boolean lock = s.system().equals("keel") || s.system().equals("vertx");
+    boolean lock = SYSTEMS.contains(s.system());
     System.out.printf(Locale.ROOT, "run %d %s %s: %,.0f/s, p50 %s, p99 %s%s%s%s; load %.1f%n",
         s.run(), s.kase(), s.system(), s.opsPerS(), fmt(s.p50Ns()), fmt(s.p99Ns()),
         lock ? " (acquire p50 " + fmt(s.acquireP50Ns()) + ", p99 " + fmt(s.acquireP99Ns()) + ")"
@@ -268,11 +281,21 @@ public final class LockBenchmark {
     String[][] names = names(kase + "-r" + run + "-" + System.nanoTime(), loops,
         system.equals("vertx"));
     LockCycles.Grants none = new LockCycles.Grants(false);
-    ClosedLoops.Op cycle = system.equals("keel")
-        ? LockCycles.keel(c.vertx(), c.name(), names, 0, none, 0)
-        : LockCycles.vertx(c.vertx(), names, 10_000, none, 0);
+    ClosedLoops.Op cycle = cycle(system, c, names, 0, none, 0);
     return drive(kase, system, run, List.of(c.vertx()), List.of(cycle), loops,
         Math.min(loops, contexts), warmup, measured, null);
+  }
+
+  /** {@code system}'s cycle on client {@code c}, as member {@code member} of {@code grants}. */
+  private static ClosedLoops.Op cycle(String system, BenchClient c, String[][] names,
+      long waitMs, LockCycles.Grants grants, int member) {
+    return switch (system) {
+      case "keel" -> LockCycles.keelApi(c.keel().locks(), c.name(), names, waitMs, grants,
+          member);
+      case "keel-bus" -> LockCycles.keelBus(c.vertx(), c.name(), names, waitMs, grants, member);
+      default -> LockCycles.vertx(c.vertx(), names, waitMs == 0 ? 10_000 : waitMs, grants,
+          member);
+    };
   }
 
   /** One name, one loop on each of the three clients (three Hazelcast members). */
@@ -291,8 +314,7 @@ public final class LockBenchmark {
     for (int i = 0; i < clients.size(); i++) {
       BenchClient c = clients.get(i);
       vertxes.add(c.vertx());
-      cycles.add(vertx ? LockCycles.vertx(c.vertx(), names, CONTENDED_WAIT_MS, grants, i)
-          : LockCycles.keel(c.vertx(), c.name(), names, CONTENDED_WAIT_MS, grants, i));
+      cycles.add(cycle(system, c, names, CONTENDED_WAIT_MS, grants, i));
     }
     return drive("d", system, run, vertxes, cycles, 1, 1, warmupS, seconds, grants);
   }

@@ -3,6 +3,8 @@ package io.keel.bench;
 import io.keel.bench.ClosedLoops.Mark;
 import io.keel.bench.ClosedLoops.Op;
 import io.keel.bus.Addresses;
+import io.keel.locks.KeelLocks;
+import io.keel.locks.LockOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -22,11 +24,34 @@ final class LockCycles {
   private LockCycles() {}
 
   /**
-   * Keel: {@code keel.lock.acquire {name, leaseMs, waitMs, node, holder}}, then
-   * {@code keel.lock.release {name, token}} with the token granted, over the event bus of
-   * {@code vertx} (client {@code client}).
+   * Keel through its Java API on client node {@code client}: {@code locks.acquire(name,
+   * {leaseMs, waitMs, holder})}, then {@code lock.release()}, both answered once committed. The
+   * API asks its own node's lock service, which sends the request to the leader of the lock's
+   * partition (batched with the node's other routed requests).
    */
-  static Op keel(Vertx vertx, String client, String[][] names, long waitMs, Grants grants,
+  static Op keelApi(KeelLocks locks, String client, String[][] names, long waitMs, Grants grants,
+      int member) {
+    return (loop, n, rnd) -> {
+      String name = names[loop][(int) (n % names[loop].length)];
+      LockOptions options = new LockOptions().setLeaseMs(10_000).setWaitMs(waitMs)
+          .setHolder(client);
+      return locks.acquire(name, options).compose(lock -> {
+        long granted = System.nanoTime();
+        grants.granted(lock.token(), member, granted);
+        grants.releasing();
+        return lock.release().map(r -> new Mark(granted));
+      });
+    };
+  }
+
+  /**
+   * Keel over the event bus: {@code keel.lock.acquire {name, leaseMs, waitMs, node, holder}},
+   * then
+   * {@code keel.lock.release {name, token}} with the token granted, over the clustered event bus
+   * of {@code vertx} (client {@code client}): each request enters at whichever node's consumer
+   * the event bus picks, which sends it on to the leader.
+   */
+  static Op keelBus(Vertx vertx, String client, String[][] names, long waitMs, Grants grants,
       int member) {
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(30_000 + waitMs);
     return (loop, n, rnd) -> {

@@ -9,6 +9,7 @@ import static io.keel.bench.Table.ratio;
 import io.keel.bench.LockBenchmark.Sample;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /** The markdown tables of {@link LockBenchmark}: medians over runs, and the targets. */
 final class LockReport {
@@ -35,40 +36,45 @@ final class LockReport {
   void print() {
     System.out.printf(Locale.ROOT, "%n## Keel fenced lock vs Vert.x clustered lock, 3 node JVMs,"
         + " medians of %d run(s) of %d s (min–max over runs in brackets)%n%n", runs, seconds);
-    System.out.println("| case | measure | Keel | Vert.x | Keel / Vert.x |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| case | measure | Keel, Java API | Keel, `keel.lock.*` to any node"
+        + " | Vert.x | Keel / Vert.x (API; bus) |");
+    System.out.println("|---|---|---|---|---|---|");
     for (String[] c : CASES) {
       List<Sample> k = of(c[0], "keel");
+      List<Sample> b = of(c[0], "keel-bus");
       List<Sample> v = of(c[0], "vertx");
-      row(c[1], "acquire+release/s", rate(k, Sample::opsPerS), rate(v, Sample::opsPerS),
-          ratio(median(k, Sample::opsPerS), median(v, Sample::opsPerS)));
-      row("", "acquire+release p50 / p99", latencies(k, false), latencies(v, false),
-          ratio(median(k, s -> s.p50Ns()), median(v, s -> s.p50Ns())) + " (p50)");
-      row("", "acquire p50 / p99", latencies(k, true), latencies(v, true),
-          ratio(median(k, s -> s.acquireP50Ns()), median(v, s -> s.acquireP50Ns())) + " (p50)");
-      row("", "failed cycles (all runs)", failed(k), failed(v), "");
+      row(c[1], "acquire+release/s", rate(k, Sample::opsPerS), rate(b, Sample::opsPerS),
+          rate(v, Sample::opsPerS), ratios(k, b, v, Sample::opsPerS));
+      row("", "acquire+release p50 / p99", latencies(k, false), latencies(b, false),
+          latencies(v, false), ratios(k, b, v, s -> s.p50Ns()) + " (p50)");
+      row("", "acquire p50 / p99", latencies(k, true), latencies(b, true), latencies(v, true),
+          ratios(k, b, v, s -> s.acquireP50Ns()) + " (p50)");
+      row("", "failed cycles (all runs)", failed(k), failed(b), failed(v), "");
     }
     List<Sample> k = of("d", "keel");
+    List<Sample> b = of("d", "keel-bus");
     List<Sample> v = of("d", "vertx");
     row("(d) 1 name, 3 members, 1 loop each", "hand-overs/s", rate(k, Sample::handOversPerS),
-        rate(v, Sample::handOversPerS), ratio(median(k, Sample::handOversPerS),
-            median(v, Sample::handOversPerS)));
-    row("", "grants/s", rate(k, Sample::opsPerS), rate(v, Sample::opsPerS),
-        ratio(median(k, Sample::opsPerS), median(v, Sample::opsPerS)));
-    row("", "acquire (wait) p50 / p99", latencies(k, true), latencies(v, true), "");
-    row("", "two holders seen at once (all runs)", sum(k), sum(v), "");
-    row("", "failed cycles (all runs)", failed(k), failed(v), "");
+        rate(b, Sample::handOversPerS), rate(v, Sample::handOversPerS),
+        ratios(k, b, v, Sample::handOversPerS));
+    row("", "grants/s", rate(k, Sample::opsPerS), rate(b, Sample::opsPerS),
+        rate(v, Sample::opsPerS), ratios(k, b, v, Sample::opsPerS));
+    row("", "acquire (wait) p50 / p99", latencies(k, true), latencies(b, true),
+        latencies(v, true), "");
+    row("", "two holders seen at once (all runs)", sum(k), sum(b), sum(v), "");
+    row("", "failed cycles (all runs)", failed(k), failed(b), failed(v), "");
     List<Sample> rtt = of("e", "floor rtt");
     List<Sample> fsync = of("e", "fsync");
     double floorNs = 2 * (median(rtt, s -> s.p50Ns()) + median(fsync, s -> s.p50Ns()));
-    row("(e) floor", "event-bus round trip to a node p50 / p99", latencies(rtt, false), "", "");
-    row("", "fsync (4 KiB write + force) p50 / p99", latencies(fsync, false), "", "");
-    row("", "2 × (round trip p50 + fsync p50)", fmt((long) floorNs), "", "");
+    row("(e) floor", "event-bus round trip to a node p50 / p99", latencies(rtt, false), "", "",
+        "");
+    row("", "fsync (4 KiB write + force) p50 / p99", latencies(fsync, false), "", "", "");
+    row("", "2 × (round trip p50 + fsync p50)", fmt((long) floorNs), "", "", "");
     for (String ref : List.of("ref1", "ref64")) {
       List<Sample> r = of(ref, "counter add");
       if (!r.isEmpty()) {
         row("(ref) `keel.counter.add`, " + ref.substring(3) + " in flight",
-            "adds/s; p50 / p99", rate(r, Sample::opsPerS) + "; " + latencies(r, false), "",
+            "adds/s; p50 / p99", "", rate(r, Sample::opsPerS) + "; " + latencies(r, false), "",
             "");
       }
     }
@@ -79,7 +85,7 @@ final class LockReport {
       double km = medianOf(r.stream().mapToDouble(LockFailover.Result::keelMs).toArray());
       double vm = medianOf(r.stream().mapToDouble(LockFailover.Result::vertxMs).toArray());
       row("(f) " + scenario, "kill → waiter granted",
-          msList(r.stream().mapToDouble(LockFailover.Result::keelMs).toArray()),
+          msList(r.stream().mapToDouble(LockFailover.Result::keelMs).toArray()), "",
           Double.isNaN(vm) ? "not measured" : msList(r.stream()
               .mapToDouble(LockFailover.Result::vertxMs).toArray()),
           Double.isNaN(vm) ? "" : ratio(km, vm));
@@ -123,9 +129,18 @@ final class LockReport {
         .toList();
   }
 
-  private static void row(String kase, String measure, String keel, String vertx,
-      String ratio) {
-    System.out.printf("| %s | %s | %s | %s | %s |%n", kase, measure, keel, vertx, ratio);
+  private static void row(String kase, String measure, String keel, String keelBus,
+      String vertx, String ratio) {
+    System.out.printf("| %s | %s | %s | %s | %s | %s |%n", kase, measure, keel, keelBus, vertx,
+        ratio);
+  }
+
+  /** Keel's medians over Vert.x's, through the API and over the bus ("—" where unmeasured). */
+  private static String ratios(List<Sample> keel, List<Sample> bus, List<Sample> vertx,
+      ToDoubleFunction<Sample> f) {
+    double v = median(vertx, f);
+    return (keel.isEmpty() ? "—" : ratio(median(keel, f), v)) + "; "
+        + (bus.isEmpty() ? "—" : ratio(median(bus, f), v));
   }
 
   private static String latencies(List<Sample> s, boolean acquire) {
