@@ -293,9 +293,10 @@ public final class Keel {
           ids.add(id);
           Keel keel = new Keel(vertx, options, routing, status, counters, lockService, maps,
               recovery, ids, ownsVertx);
-          log.info("node {} ({}) started: epoch {}, {} members, dashboard {}", options.getName(),
-              options.getRole().wire(), routing.table().epoch(), routing.members().size(),
-              keel.dashboardUrl());
+          log.info("node {} ({}) started: epoch {}, {} members, dashboard {}, transport {}",
+              options.getName(), options.getRole().wire(), routing.table().epoch(),
+              routing.members().size(), keel.dashboardUrl(),
+              vertx.isNativeTransportEnabled() ? "native" : "NIO");
           return keel;
         })
         .recover(t -> counters.stop().eventually(lockService::stop)

@@ -108,7 +108,10 @@ public final class ClusterSetup {
           .setTrustOptions(new PemTrustOptions().addCertPath(tls.getTrustPath()))
           .setClientAuth(ClientAuth.REQUIRED);
     }
-    VertxOptions vertx = new VertxOptions().setEventBusOptions(bus);
+    // Linux's epoll through Netty's native transport where it is available (the jar carries it
+    // for x86-64 Linux), else Java's NIO: each event-bus message costs fewer system calls.
+    VertxOptions vertx = new VertxOptions().setEventBusOptions(bus)
+        .setPreferNativeTransport(true);
     return options.getEventLoops() == 0 ? vertx
         : vertx.setEventLoopPoolSize(options.getEventLoops());
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keel.KeelOptions;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
@@ -14,6 +15,7 @@ import io.vertx.core.net.PemTrustOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +43,23 @@ class ClusterSetupTest {
         .isEqualTo(new VertxOptions().getEventLoopPoolSize());
     assertThat(ClusterSetup.vertxOptions(new KeelOptions().setEventLoops(1), "n1")
         .getEventLoopPoolSize()).isEqualTo(1);
+  }
+
+  @Test
+  void on_x86_64_linux_the_event_loops_use_epoll() {
+    VertxOptions options = ClusterSetup.vertxOptions(new KeelOptions(), "n1");
+    assertThat(options.getPreferNativeTransport()).isTrue();
+    Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux")
+        && List.of("amd64", "x86_64").contains(System.getProperty("os.arch")),
+        "the jar carries Netty's native transport for x86-64 Linux only");
+    Vertx vertx = Vertx.vertx(options.setEventLoopPoolSize(1).setWorkerPoolSize(1));
+    try {
+      assertThat(vertx.isNativeTransportEnabled())
+          .as("native transport (cause: %s)", vertx.unavailableNativeTransportCause())
+          .isTrue();
+    } finally {
+      vertx.close().await();
+    }
   }
 
   @Test
