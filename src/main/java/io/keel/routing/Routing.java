@@ -247,7 +247,7 @@ public final class Routing {
       long deadline, boolean byLeader) {
     PartitionTable t = verticle.table();
     int p = t.partitionOf(key);
-    String primary = t.primaryOf(key);
+    String primary = t.primary(p);
     String target = byLeader ? leaderTarget(t, p, n) : primary;
     long remaining = deadline - System.currentTimeMillis();
     if (target == null) {
