@@ -107,6 +107,17 @@ public final class EpochRegistry {
     throw new IllegalStateException("no epoch agreed after " + CAS_ATTEMPTS_MAX + " attempts");
   }
 
+  /**
+   * The stored pair, or null when there is none: for a node that may have missed an update
+   * (Hazelcast does not redeliver an entry event lost while members come and go).
+   */
+  public Future<Entry> read() {
+    return context.executeBlocking(() -> {
+      String raw = map.get(KEY);
+      return raw == null ? null : Entry.decode(raw);
+    }, false);
+  }
+
   /** Calls {@code listener} on the context with every new stored pair. */
   public void watch(Consumer<Entry> listener) {
     class Watcher implements EntryAddedListener<String, String>,

@@ -72,6 +72,10 @@ import org.slf4j.LoggerFactory;
  * of the partition once that replica is caught up, so that requests routed by the table reach
  * the leader first.
  *
+ * <p>Leaders take these steps only while their node's table is the cluster's newest
+ * ({@link #stepOnlyWhile}): two nodes whose member lists differ compute two tables, and their
+ * leaders would otherwise undo each other's steps for as long as the lists differ.
+ *
  * <p>Thread-safety: the replica map is concurrent; each Raft node runs on its own host context;
  * the driver runs on the context that called {@link #start}.
  */
@@ -212,6 +216,7 @@ public final class PartitionGroups {
   private boolean compacting;
   private volatile boolean closed;
   private volatile java.util.function.LongConsumer commitObserver = nanos -> { };
+  private volatile java.util.function.BooleanSupplier tableCurrent = () -> true;
   private final AtomicLong handoffs = new AtomicLong();
   private final AtomicLong handoffPauseMsMax = new AtomicLong();
   private final AtomicLong entryBytesToLearners = new AtomicLong();
@@ -486,6 +491,15 @@ public final class PartitionGroups {
    */
   public void useLeaseReads(boolean use) {
     this.useLeases = use;
+  }
+
+  /**
+   * Takes membership steps only while {@code current} holds: while this node's table is the
+   * cluster's newest, so that leaders on two nodes with different tables do not undo each
+   * other's steps (see {@code TableAuthority}).
+   */
+  public void stepOnlyWhile(java.util.function.BooleanSupplier current) {
+    this.tableCurrent = current;
   }
 
   /** The stamp of a message a local replica sends ({@link LeaseReads#stamp}); on its host. */
@@ -827,6 +841,7 @@ public final class PartitionGroups {
     if (closed) {
       return;
     }
+    boolean stepping = tableCurrent.getAsBoolean();
     for (Replica r : replicas.values()) {
       if (r.retiring) {
         continue;
@@ -838,7 +853,8 @@ public final class PartitionGroups {
       updatePhase(r);
       checkOrphan(r);
       checkDeadLeader(r);
-      if (r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX && changing.add(r.partition)) {
+      if (stepping && r.leads() && changing.size() < CHANGES_IN_FLIGHT_MAX
+          && changing.add(r.partition)) {
         walk(r);
       }
     }
@@ -850,7 +866,8 @@ public final class PartitionGroups {
    */
   private void walk(Replica r) {
     PartitionTable t = table.get();
-    if (closed || r.retiring || !r.leads() || r.partition >= t.partitionCount()) {
+    if (closed || r.retiring || !r.leads() || r.partition >= t.partitionCount()
+        || !tableCurrent.getAsBoolean()) {
       changing.remove(r.partition);
       return;
     }

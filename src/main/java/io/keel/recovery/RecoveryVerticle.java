@@ -171,6 +171,7 @@ public final class RecoveryVerticle extends VerticleBase {
               machines, PartitionGroups.DEFAULT_CONFIG, this::partitionEvent);
           g.observeCommits(commitObserver);
           g.useLeaseReads(options.isLeaseReads());
+          g.stepOnlyWhile(routing::tableCurrent);
           groups = g;
           Future<Void> started = g.start(restored, outcome.bootstrap(), options.getPartitions(),
               DRIVE_INTERVAL_MS);

@@ -92,6 +92,14 @@ public final class Routing {
     return verticle.table();
   }
 
+  /**
+   * Whether this node's table is the cluster's newest: while another node's list of members
+   * gives a newer one, this node's leaders take no membership steps.
+   */
+  public boolean tableCurrent() {
+    return verticle.tableCurrent();
+  }
+
   /** The cluster's members as this node sees them, sorted by name. */
   public List<ClusterMember> members() {
     return verticle.members();

@@ -53,6 +53,10 @@ public final class RoutingVerticle extends VerticleBase {
   private long epochFloor;
   private boolean agreeing;
   private boolean dirty;
+  private final TableAuthority authority = new TableAuthority();
+  private volatile boolean tableCurrent = true;
+  private boolean reading;
+  private long recheckTimer = -1;
   private Future<Void> listenerChain = Future.succeededFuture();
 
   /** A routing verticle for the node {@code nodeName}. */
@@ -76,6 +80,7 @@ public final class RoutingVerticle extends VerticleBase {
     }, false).compose(floor -> {
       epochFloor = floor;
       registry.watch(this::onRegistryEntry);
+      recheckTimer = vertx.setPeriodic(options.getReconcileIntervalMs(), id -> recheck());
       membership = new Membership(context, manager, options.getReconcileIntervalMs(),
           this::onMembers);
       return Future.all(owner.completion(), membership.start());
@@ -87,6 +92,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(recheckTimer);
     if (membership != null) {
       membership.stop();
     }
@@ -99,6 +105,14 @@ public final class RoutingVerticle extends VerticleBase {
   /** The current partition table (epoch 0 and no members before the first agreement). */
   public PartitionTable table() {
     return table;
+  }
+
+  /**
+   * Whether this node's table is at the newest epoch of the cluster's registry, so that its
+   * leaders may move groups toward it ({@link TableAuthority}).
+   */
+  public boolean tableCurrent() {
+    return tableCurrent;
   }
 
   /** The current members of the cluster, sorted by name. */
@@ -147,20 +161,30 @@ public final class RoutingVerticle extends VerticleBase {
     if (view.fingerprint().equals(table.fingerprint()) && table.epoch() > 0) {
       return;
     }
+    agree();
+  }
+
+  private void agree() {
     if (agreeing) {
       dirty = true;
       return;
     }
     agreeing = true;
     PartitionTable candidate = view;
-    registry.agree(candidate.fingerprint(), Math.max(epochFloor, table.epoch()))
+    long floor = Math.max(epochFloor, Math.max(table.epoch(), authority.newestEpoch()));
+    registry.agree(candidate.fingerprint(), floor)
         .onComplete(ar -> {
           agreeing = false;
           if (ar.failed()) {
-            log.warn("node {}: epoch agreement failed, retrying: {}", nodeName, ar.cause().toString());
+            log.warn("node {}: epoch agreement failed, retrying: {}", nodeName,
+                ar.cause().toString());
             vertx.setTimer(AGREE_RETRY_MS, id -> reconcile());
-          } else if (candidate == view && ar.result() > table.epoch()) {
-            adopt(candidate.withEpoch(ar.result()));
+          } else {
+            authority.saw(ar.result(), candidate.fingerprint(), System.currentTimeMillis());
+            if (candidate == view && ar.result() > table.epoch()) {
+              adopt(candidate.withEpoch(ar.result()));
+            }
+            publishCurrent();
           }
           if (dirty || candidate != view) {
             dirty = false;
@@ -170,8 +194,52 @@ public final class RoutingVerticle extends VerticleBase {
   }
 
   private void onRegistryEntry(EpochRegistry.Entry entry) {
+    authority.saw(entry.epoch(), entry.fingerprint(), System.currentTimeMillis());
     if (entry.fingerprint().equals(view.fingerprint()) && entry.epoch() > table.epoch()) {
       adopt(view.withEpoch(entry.epoch()));
+    }
+    publishCurrent();
+  }
+
+  /**
+   * Reads the registry again, in case an update's event was lost, and claims a new epoch for
+   * this node's list when another list has been the newest for too long.
+   */
+  private void recheck() {
+    if (reading || registry == null) {
+      return;
+    }
+    reading = true;
+    registry.read().onComplete(ar -> {
+      reading = false;
+      if (ar.succeeded() && ar.result() != null) {
+        onRegistryEntry(ar.result());
+      }
+      boolean data = options.getRole() == KeelOptions.Role.DATA;
+      if (table.epoch() > 0 && !agreeing && authority.shouldReassert(table.epoch(),
+          view.fingerprint(), data, System.currentTimeMillis())) {
+        log.warn("node {}: for {} s the cluster's newest partition table (epoch {}) has come"
+            + " from a member list other than this node's ({} data members, epoch {}); claiming"
+            + " a newer epoch for this node's list. Hazelcast's members may disagree on who is"
+            + " in the cluster", nodeName, TableAuthority.REASSERT_MS / 1000,
+            authority.newestEpoch(), view.members().size(), table.epoch());
+        agree();
+      }
+    });
+  }
+
+  private void publishCurrent() {
+    boolean now = authority.current(table.epoch());
+    if (now != tableCurrent) {
+      tableCurrent = now;
+      if (now) {
+        log.debug("node {}: partition table epoch {} is the cluster's newest again; this node's"
+            + " leaders move groups toward it", nodeName, table.epoch());
+      } else {
+        log.debug("node {}: the cluster's newest partition table (epoch {}) comes from a member"
+            + " list other than this node's (epoch {}); this node's leaders take no membership"
+            + " steps until the lists agree", nodeName, authority.newestEpoch(), table.epoch());
+      }
     }
   }
 

@@ -11,6 +11,8 @@ import io.keel.bus.Failure;
 import io.keel.cluster.ClusterMember;
 import io.keel.cluster.ClusterSetup;
 import io.keel.harness.InJvmCluster;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -135,6 +137,35 @@ class RoutingIT {
         assertThat(k.routing().table().epoch()).as(k.nodeName()).isEqualTo(epoch);
       }
     });
+  }
+
+  @Test
+  void a_newer_table_from_another_member_list_stops_steps_until_a_data_node_claims_an_epoch() {
+    awaitAgreement(3);
+    long before = all.get(0).routing().table().epoch();
+    HazelcastInstance hz = Hazelcast.getAllHazelcastInstances().stream()
+        .filter(h -> h.getConfig().getClusterName().equals(cluster.clusterName()))
+        .findFirst().orElseThrow();
+    // What a node whose Hazelcast sees other members would have agreed for its own table.
+    long foreign = before + 100;
+    hz.getMap("keel.epoch").put("table", foreign + "|a member list no node here has");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      for (Keel k : all) {
+        assertThat(k.routing().tableCurrent()).as(k.nodeName()).isFalse();
+      }
+    });
+    for (Keel k : all) {
+      assertThat(k.routing().table().epoch()).as(k.nodeName()).isEqualTo(before);
+    }
+    // The foreign list never comes to agree: a data node claims a newer epoch for its own list
+    // after the wait, and every node, the client too, adopts it.
+    await().atMost(Duration.ofMillis(TableAuthority.REASSERT_MS + 20_000)).untilAsserted(() -> {
+      for (Keel k : all) {
+        assertThat(k.routing().tableCurrent()).as(k.nodeName()).isTrue();
+        assertThat(k.routing().table().epoch()).as(k.nodeName()).isGreaterThan(foreign);
+      }
+    });
+    awaitAgreement(3);
   }
 
   @Test
