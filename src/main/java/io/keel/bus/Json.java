@@ -30,6 +30,32 @@ public final class Json {
     return s;
   }
 
+  /**
+   * How many bytes {@code s} takes in UTF-8, as {@code s.getBytes(UTF_8).length} counts them (a
+   * lone surrogate becomes one byte, '?'), without encoding it.
+   */
+  public static int utf8Length(String s) {
+    int bytes = 0;
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes++;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        bytes++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
   /** The JSON type name of a decoded value, for error messages. */
   public static String typeName(Object v) {
     if (v == null) {

@@ -63,7 +63,7 @@ public final class MapVerticle extends VerticleBase {
   private final boolean dataNode;
   private final MeterRegistry meters;
   // One timer per "op/outcome", registered on first use and kept.
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Timer>> timers = new ConcurrentHashMap<>();
   private volatile Consumer<String> fencedRejections = op -> { };
   private static final long MACHINES_REFRESH_NANOS = 100_000_000;
   // Every change of byteCount that this node's map machines made, summed.
@@ -155,7 +155,14 @@ public final class MapVerticle extends VerticleBase {
   }
 
   private Timer timer(String op, String outcome) {
-    return timers.computeIfAbsent(op + "/" + outcome, k -> Timer.builder("keel_map_operations")
+    // By operation, then outcome: no key string built per request.
+    Map<String, Timer> byOutcome = timers.get(op);
+    if (byOutcome == null) {
+      byOutcome = timers.computeIfAbsent(op, o -> new ConcurrentHashMap<>());
+    }
+    Timer t = byOutcome.get(outcome);
+    return t != null ? t : byOutcome.computeIfAbsent(outcome, o -> Timer.builder(
+        "keel_map_operations")
         .description("map requests that entered this node, by operation and outcome")
         .tag("op", op).tag("outcome", outcome).register(meters));
   }
@@ -206,7 +213,9 @@ public final class MapVerticle extends VerticleBase {
   private JsonObject check(String op, JsonObject body) {
     String map = Json.requireString(body, "map", MAP_NAME_LENGTH_MAX);
     String key = Json.requireString(body, "key", limits.getKeyBytesMax());
-    int keyBytes = key.getBytes(StandardCharsets.UTF_8).length;
+    // A char takes at most 3 bytes in UTF-8 (a surrogate pair 4 for its two): count only when
+    // that bound is past the limit.
+    int keyBytes = key.length() * 3 <= limits.getKeyBytesMax() ? 0 : Json.utf8Length(key);
     if (keyBytes > limits.getKeyBytesMax()) {
       throw Failure.BAD_REQUEST.exception("the key is " + keyBytes + " bytes in UTF-8, more"
           + " than the limit of " + limits.getKeyBytesMax() + " (map.keyBytesMax); nothing"

@@ -264,14 +264,15 @@ public final class Routing {
     }
     JsonObject msg = new JsonObject().put("key", key).put("epoch", t.epoch()).put("body", body);
     long timeout = Math.max(1, remaining);
-    int bytes = byLeader && batching ? roughBytes(msg) : Integer.MAX_VALUE;
+    int bytes = byLeader && batching ? roughBytes(body) : Integer.MAX_VALUE;
     Future<JsonObject> sent = bytes <= BATCHED_BYTES_MAX
         ? batches.request(target, service, msg, bytes, timeout)
         : vertx.eventBus().<JsonObject>request(Addresses.shard(service, target), msg,
             new DeliveryOptions().setSendTimeout(timeout)).map(Message::body);
     return sent
         .map(reply -> {
-          if (byLeader) {
+          // Written only when it changes: a put locks the entry's bin on every answer.
+          if (byLeader && !target.equals(leaders.get(p))) {
             leaders.put(p, target);
           }
           return reply;
@@ -344,16 +345,17 @@ public final class Routing {
   }
 
   /**
-   * About how many bytes {@code msg} takes as JSON, counting its body's top-level text: enough
-   * to keep a large value out of a batch without writing it out.
+   * About how many bytes a request with {@code body} takes as JSON, counting the body's
+   * top-level text: enough to keep a large value out of a batch without writing it out.
    */
-  private static int roughBytes(JsonObject msg) {
+  private static int roughBytes(JsonObject body) {
     int bytes = 64;
-    for (Map.Entry<String, Object> e : msg.getJsonObject("body")) {
+    // The map itself: JsonObject's own iterator wraps every entry it hands out.
+    for (Map.Entry<String, Object> e : body.getMap().entrySet()) {
       Object v = e.getValue();
       bytes += e.getKey().length() + 8 + (v instanceof String text ? text.length() * 3
-          : v instanceof JsonObject || v instanceof JsonArray
-              ? BATCHED_BYTES_MAX : 16);
+          : v instanceof JsonObject || v instanceof JsonArray || v instanceof Map
+              || v instanceof List ? BATCHED_BYTES_MAX : 16);
     }
     return bytes;
   }
