@@ -62,7 +62,7 @@ public final class MapVerticle extends VerticleBase {
   private final Supplier<PartitionGroups> groups;
   private final boolean dataNode;
   private final MeterRegistry meters;
-  // One timer per "op/outcome", registered on first use and kept.
+  // One timer per operation and outcome, registered on first use and kept.
   private final Map<String, Map<String, Timer>> timers = new ConcurrentHashMap<>();
   private volatile Consumer<String> fencedRejections = op -> { };
   private static final long MACHINES_REFRESH_NANOS = 100_000_000;
@@ -214,8 +214,8 @@ public final class MapVerticle extends VerticleBase {
     String map = Json.requireString(body, "map", MAP_NAME_LENGTH_MAX);
     String key = Json.requireString(body, "key", limits.getKeyBytesMax());
     // A char takes at most 3 bytes in UTF-8 (a surrogate pair 4 for its two): count only when
-    // that bound is past the limit.
-    int keyBytes = key.length() * 3 <= limits.getKeyBytesMax() ? 0 : Json.utf8Length(key);
+    // that bound is past the limit (0: within it without counting).
+    int keyBytes = key.length() * 3 > limits.getKeyBytesMax() ? Json.utf8Length(key) : 0;
     if (keyBytes > limits.getKeyBytesMax()) {
       throw Failure.BAD_REQUEST.exception("the key is " + keyBytes + " bytes in UTF-8, more"
           + " than the limit of " + limits.getKeyBytesMax() + " (map.keyBytesMax); nothing"

@@ -171,7 +171,8 @@ public final class RoutingVerticle extends VerticleBase {
     }
     agreeing = true;
     PartitionTable candidate = view;
-    long floor = Math.max(epochFloor, Math.max(table.epoch(), authority.newestEpoch()));
+    // epochFloor is at least the table's epoch: adopt() raises both.
+    long floor = Math.max(epochFloor, authority.newestEpoch());
     registry.agree(candidate.fingerprint(), floor)
         .onComplete(ar -> {
           agreeing = false;
