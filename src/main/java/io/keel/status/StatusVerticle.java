@@ -314,6 +314,7 @@ public final class StatusVerticle extends VerticleBase {
     LockService.Held held = locks.get();
     return StatusDocument.build(routing.nodeName(), options, routing.members(), routing.table(),
         recovery.get(), held.listed(), startedAtMs, System.currentTimeMillis())
+        .put("tableCurrent", routing.tableCurrent())
         .put("locksHeld", held.count())
         .put("map", maps.stats())
         .put("feed", new JsonObject().put("seq", feed.seq())

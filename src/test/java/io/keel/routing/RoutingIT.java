@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.SplittableRandom;
@@ -140,7 +141,8 @@ class RoutingIT {
   }
 
   @Test
-  void a_newer_table_from_another_member_list_stops_steps_until_a_data_node_claims_an_epoch() {
+  void a_newer_table_from_another_member_list_stops_steps_until_a_data_node_claims_an_epoch()
+      throws Exception {
     awaitAgreement(3);
     long before = all.get(0).routing().table().epoch();
     HazelcastInstance hz = Hazelcast.getAllHazelcastInstances().stream()
@@ -154,6 +156,9 @@ class RoutingIT {
         assertThat(k.routing().tableCurrent()).as(k.nodeName()).isFalse();
       }
     });
+    Keel first = all.get(0);
+    assertThat(first.vertx().eventBus().<JsonObject>request(Addresses.status(first.nodeName()),
+        new JsonObject()).await(30, TimeUnit.SECONDS).body().getBoolean("tableCurrent")).isFalse();
     for (Keel k : all) {
       assertThat(k.routing().table().epoch()).as(k.nodeName()).isEqualTo(before);
     }
@@ -179,7 +184,8 @@ class RoutingIT {
         String owner = from.routing().table().primaryOf(key);
         assertThat(reply.getString("node")).as("key %s from %s", key, from.nodeName())
             .isEqualTo(owner);
-        assertThat(reply.getInteger("partition")).isEqualTo(from.routing().table().partitionOf(key));
+        assertThat(reply.getInteger("partition"))
+            .isEqualTo(from.routing().table().partitionOf(key));
       }
     }
   }

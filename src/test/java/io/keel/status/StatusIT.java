@@ -52,6 +52,7 @@ class StatusIT {
     assertThat(status.getString("node")).isEqualTo("a");
     assertThat(status.getString("role")).isEqualTo("data");
     assertThat(status.getLong("epoch")).isPositive();
+    assertThat(status.getBoolean("tableCurrent")).isTrue();
     JsonArray members = status.getJsonArray("members");
     assertThat(members).hasSize(1);
     assertThat(members.getJsonObject(0).getString("name")).isEqualTo("a");
