@@ -103,6 +103,8 @@ public final class PartitionGroups {
   private static final long HEALTH_CHECK_MS = 5_000;
   // How long a leader waits for a hand-over without a pause (HandOver) before it starts one.
   private static final long HAND_OVER_WAIT_MS = 10_000;
+  // The longest a request waits for a hand-over under way before it is tried anyway.
+  static final long HAND_OVER_HOLD_MS = 2_000;
   /**
    * How long after an append a leader's empty appends to the same follower are dropped
    * ({@link QuietAppends}): well above a commit's round trip, well below the lease and the
@@ -160,6 +162,10 @@ public final class PartitionGroups {
     // and when it last looked.
     long handOverSinceMs = -1;
     long handOverTriedMs;
+    // While this leader hands its leadership over: completes with the target once the transfer
+    // ended well, with null when it failed or did not start. Set by the driver, cleared on the
+    // replica's executor. Requests wait for it rather than fail (afterHandOver).
+    volatile CompletableFuture<RaftEndpoint> handingOver;
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host, long leaseNanos) {
@@ -219,6 +225,7 @@ public final class PartitionGroups {
   private volatile java.util.function.BooleanSupplier tableCurrent = () -> true;
   private final AtomicLong handoffs = new AtomicLong();
   private final AtomicLong handoffPauseMsMax = new AtomicLong();
+  private final AtomicLong heldForHandOver = new AtomicLong();
   private final AtomicLong entryBytesToLearners = new AtomicLong();
   private final AtomicLong snapshotBytesToLearners = new AtomicLong();
 
@@ -409,6 +416,10 @@ public final class PartitionGroups {
    */
   public Future<byte[]> propose(int p, byte[] command) {
     Replica r = replicas.get(p);
+    CompletableFuture<RaftEndpoint> handing = r == null ? null : r.handingOver;
+    if (handing != null) {
+      return afterHandOver(p, handing, () -> propose(p, command));
+    }
     if (!serves(r)) {
       return Future.failedFuture(refuse(p, r));
     }
@@ -439,6 +450,10 @@ public final class PartitionGroups {
 
   private <T> Future<T> ask(int p, Object operation, boolean stale) {
     Replica r = replicas.get(p);
+    CompletableFuture<RaftEndpoint> handing = r == null || stale ? null : r.handingOver;
+    if (handing != null) {
+      return afterHandOver(p, handing, () -> ask(p, operation, false));
+    }
     if (r == null || (!stale && !serves(r))) {
       return Future.failedFuture(refuse(p, r));
     }
@@ -514,6 +529,32 @@ public final class PartitionGroups {
   private LeaderLease leaseOfSender(RaftMessage message) {
     Replica r = replicas.get((Integer) message.getGroupId());
     return r != null && r.self.equals(message.getSender()) ? r.lease : null;
+  }
+
+  /**
+   * A request that came while this leader hands partition {@code p} over: the group takes
+   * none until the transfer ends, and a refusal now would have the client back off for longer
+   * than the pause. So it waits, up to {@link #HAND_OVER_HOLD_MS}, and then names the new
+   * leader ({@code NOT_OWNER}, which the client follows at once), or is tried here again when
+   * the transfer failed or takes longer.
+   */
+  private <T> Future<T> afterHandOver(int p, CompletableFuture<RaftEndpoint> handing,
+      Supplier<Future<T>> again) {
+    heldForHandOver.incrementAndGet();
+    Promise<RaftEndpoint> ended = Promise.promise();
+    long timer = context.owner().setTimer(HAND_OVER_HOLD_MS, id -> ended.tryComplete(null));
+    handing.whenComplete((to, e) -> context.runOnContext(v -> {
+      context.owner().cancelTimer(timer);
+      ended.tryComplete(to);
+    }));
+    return ended.future().compose(to -> {
+      if (to == null) {
+        return again.get();
+      }
+      String leader = NodeEndpoint.nodeOf(to);
+      return Future.failedFuture(Failure.notLeader("node " + node + " handed partition " + p
+          + " over to " + leader + " while the request waited", leader));
+    });
   }
 
   /**
@@ -1021,32 +1062,72 @@ public final class PartitionGroups {
         });
   }
 
+  /**
+   * Hands partition {@code p}'s leadership from this node to node {@code to} at once, without
+   * waiting for a quiet moment: for tests and operators. Requests for {@code p} that come after
+   * this call wait for the end ({@link #afterHandOver}). Completes with the node handed over
+   * to, or null when the transfer failed; fails when this node does not lead {@code p} or
+   * {@code to} holds no voting replica of it.
+   */
+  public Future<String> handOver(int p, String to) {
+    Replica r = replicas.get(p);
+    if (!serves(r)) {
+      return Future.failedFuture(refuse(p, r));
+    }
+    RaftEndpoint target = r.raft.getCommittedMembers().getVotingMembers().stream()
+        .filter(e -> NodeEndpoint.nodeOf(e).equals(to) && !e.equals(r.self)).findFirst()
+        .orElse(null);
+    if (target == null) {
+      return Future.failedFuture(Failure.BAD_REQUEST.exception("node " + to
+          + " holds no other voting replica of partition " + p + " to hand it over to"));
+    }
+    CompletableFuture<RaftEndpoint> handing = new CompletableFuture<>();
+    r.handingOver = handing;
+    context.runOnContext(v -> transfer(r, target, handing, true));
+    return Future.fromCompletionStage(handing, context)
+        .map(e -> e == null ? null : NodeEndpoint.nodeOf(e));
+  }
+
   /** Hands leadership over; the walk ends there, since this replica no longer leads. */
   private Future<Boolean> transfer(Replica r, RaftEndpoint to) {
-    long now = System.currentTimeMillis();
-    if (r.handOverSinceMs < 0 || now - r.handOverTriedMs > HAND_OVER_WAIT_MS) {
-      r.handOverSinceMs = now; // a new wait, not one left over from an earlier hand-over
+    // Set before the task is queued, so that no request proposed after this point meets the
+    // transfer in MicroRaft (which refuses it) instead of waiting for its end.
+    CompletableFuture<RaftEndpoint> handing = new CompletableFuture<>();
+    r.handingOver = handing;
+    return transfer(r, to, handing, false);
+  }
+
+  private Future<Boolean> transfer(Replica r, RaftEndpoint to,
+      CompletableFuture<RaftEndpoint> handing, boolean now) {
+    long nowMs = System.currentTimeMillis();
+    if (r.handOverSinceMs < 0 || nowMs - r.handOverTriedMs > HAND_OVER_WAIT_MS) {
+      r.handOverSinceMs = nowMs; // a new wait, not one left over from an earlier hand-over
     }
-    r.handOverTriedMs = now;
+    r.handOverTriedMs = nowMs;
     // Wait for a moment when the hand-over needs no retry (HandOver), but not for ever: under
     // a write stream that never lets up, MicroRaft's own wait is better than none.
-    boolean anyway = now - r.handOverSinceMs >= HAND_OVER_WAIT_MS;
+    boolean anyway = now || nowMs - r.handOverSinceMs >= HAND_OVER_WAIT_MS;
     Promise<Boolean> done = Promise.promise();
     RaftNodeImpl impl = (RaftNodeImpl) r.raft;
     impl.getExecutor().execute(() -> {
       boolean start = anyway || HandOver.ready(impl, to);
-      if (start) {
+      if (!start) {
+        handOverEnded(r, handing, null);
+      } else {
         long startMs = System.currentTimeMillis();
-        LeaseReads.transfer(impl, r.lease, to).whenComplete((x, e) -> context.runOnContext(v -> {
-          // While leadership moves, the group takes no writes: this is the partition's pause.
-          long pause = System.currentTimeMillis() - startMs;
-          handoffs.incrementAndGet();
-          handoffPauseMsMax.accumulateAndGet(pause, Math::max);
-          events.accept(new JsonObject().put("type", "leader-moved")
-              .put("partition", r.partition).put("from", node).put("to", NodeEndpoint.nodeOf(to))
-              .put("pauseMs", pause).put("ok", e == null));
-          done.complete(false);
-        }));
+        LeaseReads.transfer(impl, r.lease, to).whenComplete((x, e) -> {
+          handOverEnded(r, handing, e == null ? to : null);
+          context.runOnContext(v -> {
+            // While leadership moves, the group takes no writes: the partition's pause.
+            long pause = System.currentTimeMillis() - startMs;
+            handoffs.incrementAndGet();
+            handoffPauseMsMax.accumulateAndGet(pause, Math::max);
+            events.accept(new JsonObject().put("type", "leader-moved")
+                .put("partition", r.partition).put("from", node)
+                .put("to", NodeEndpoint.nodeOf(to)).put("pauseMs", pause).put("ok", e == null));
+            done.complete(false);
+          });
+        });
       }
       context.runOnContext(v -> {
         if (start) {
@@ -1058,6 +1139,14 @@ public final class PartitionGroups {
       });
     });
     return done.future();
+  }
+
+  private static void handOverEnded(Replica r, CompletableFuture<RaftEndpoint> handing,
+      RaftEndpoint to) {
+    if (r.handingOver == handing) {
+      r.handingOver = null;
+    }
+    handing.complete(to);
   }
 
   /** Hears the latency of every committed proposal, in nanoseconds: for metrics. */
@@ -1128,7 +1217,7 @@ public final class PartitionGroups {
   /** Leadership hand-overs this node made, and the longest write pause one caused. */
   public JsonObject handoffStats() {
     return new JsonObject().put("handoffs", handoffs.get())
-        .put("pauseMsMax", handoffPauseMsMax.get());
+        .put("pauseMsMax", handoffPauseMsMax.get()).put("held", heldForHandOver.get());
   }
 
   private static List<String> names(Collection<RaftEndpoint> endpoints) {

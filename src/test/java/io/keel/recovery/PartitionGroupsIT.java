@@ -126,6 +126,59 @@ class PartitionGroupsIT {
   }
 
   @Test
+  void requests_during_a_hand_over_wait_for_its_end_and_are_sent_to_the_new_leader()
+      throws Exception {
+    try (InJvmCluster cluster = new InJvmCluster(3)) {
+      List<Keel> nodes = new ArrayList<>();
+      for (String name : List.of("a", "b", "c")) {
+        nodes.add(cluster.start(name, PartitionGroupsIT::small));
+      }
+      awaitFullGroups(nodes);
+      Keel from = null;
+      int p = -1;
+      for (int q = 0; q < PARTITIONS && from == null; q++) {
+        for (Keel k : nodes) {
+          if (k.groups().leads(q)) {
+            from = k;
+            p = q;
+          }
+        }
+      }
+      assertThat(from).as("a leader of some partition").isNotNull();
+      Keel leader = from;
+      Keel to = nodes.stream().filter(k -> k != leader).findFirst().orElseThrow();
+      int q = p;
+      String key = java.util.stream.IntStream.range(0, 10_000).mapToObj(i -> "k" + i)
+          .filter(k -> leader.routing().table().partitionOf(k) == q).findFirst().orElseThrow();
+      byte[] add = MachineSet.frame(CounterMachine.NAME, CounterMachine.add(key, 1, "during"));
+      byte[] get = MachineSet.frame(CounterMachine.NAME, CounterMachine.get(key));
+
+      Future<String> moved = leader.groups().handOver(p, to.nodeName());
+      // Both come after the hand-over began: MicroRaft would refuse them (UNAVAILABLE, and
+      // the client would back off); they wait for its end and then name the new leader.
+      Future<byte[]> write = leader.groups().propose(p, add);
+      Future<byte[]> read = leader.groups().query(p, get, false);
+      assertThat(moved.await(30, TimeUnit.SECONDS)).isEqualTo(to.nodeName());
+      for (Future<byte[]> f : List.of(write, read)) {
+        f.transform(done -> Future.succeededFuture()).await(30, TimeUnit.SECONDS);
+        assertThat(f.failed()).as("refused, not served by the old leader").isTrue();
+        assertThat(Failure.NOT_OWNER.is(f.cause())).as(f.cause().toString()).isTrue();
+        assertThat(Failure.namedLeader(f.cause())).isEqualTo(to.nodeName());
+      }
+      assertThat(status(leader).getJsonObject("recovery").getJsonObject("moves")
+          .getLong("held")).isGreaterThanOrEqualTo(2);
+      // The refused add wrote nothing; sent again, it is applied once, wherever the leader is
+      // now (the table's primary may take the lead back).
+      assertThat(call(leader, Addresses.COUNTER_GET, new JsonObject().put("key", key))
+          .getLong("value")).isZero();
+      call(to, Addresses.COUNTER_ADD, new JsonObject().put("key", key).put("delta", 1)
+          .put("requestId", "during"));
+      assertThat(call(leader, Addresses.COUNTER_GET, new JsonObject().put("key", key))
+          .getLong("value")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void compaction_deletes_old_segments_and_a_restart_keeps_every_write() throws Exception {
     try (InJvmCluster cluster = new InJvmCluster(1)) {
       // Small segments, so that a few thousand adds fill more than the segments kept.
