@@ -105,6 +105,8 @@ public final class PartitionGroups {
   private static final long HAND_OVER_WAIT_MS = 10_000;
   // The longest a request waits for a hand-over under way before it is tried anyway.
   static final long HAND_OVER_HOLD_MS = 2_000;
+  // A membership change slower than this to commit is logged.
+  private static final long SLOW_CHANGE_MS = 250;
   /**
    * How long after an append a leader's empty appends to the same follower are dropped
    * ({@link QuietAppends}): well above a commit's round trip, well below the lease and the
@@ -180,8 +182,19 @@ public final class PartitionGroups {
 
     boolean leads() {
       RaftEndpoint leader = raft.getTerm().getLeaderEndpoint();
-      return self.equals(leader) && raft.getStatus() == RaftNodeStatus.ACTIVE;
+      return self.equals(leader) && serving(raft.getStatus());
     }
+  }
+
+  /**
+   * Whether a leader in {@code status} takes requests: when active, and also while a change
+   * of its members is being committed, as MicroRaft does. Refusing then paused a partition's
+   * writes for every replica added, promoted or removed (three times per replica a join
+   * moves), each time for the change's commit plus the caller's backoff.
+   */
+  static boolean serving(RaftNodeStatus status) {
+    return status == RaftNodeStatus.ACTIVE
+        || status == RaftNodeStatus.UPDATING_RAFT_GROUP_MEMBER_LIST;
   }
 
   private final Context context;
@@ -928,7 +941,8 @@ public final class PartitionGroups {
   private void updatePhase(Replica r) {
     RaftEndpoint leader = r.raft.getTerm().getLeaderEndpoint();
     boolean voting = r.raft.getCommittedMembers().getVotingMembers().contains(r.self);
-    String next = leader != null && voting && r.raft.getStatus() == RaftNodeStatus.ACTIVE
+    // A change of the group's members under way is no reason to call a replica behind.
+    String next = leader != null && voting && serving(r.raft.getStatus())
         ? "active" : "catching-up";
     if (!next.equals(r.phase)) {
       r.phase = next;
@@ -1046,9 +1060,14 @@ public final class PartitionGroups {
       long index) {
     log.info("node {}: partition {}: {} {}", node, r.partition, mode, member);
     String memberNode = NodeEndpoint.nodeOf(member);
+    long startMs = System.currentTimeMillis();
     return Future.fromCompletionStage(r.raft.changeMembership(member, mode, index), context)
         .map(done -> {
           long now = System.currentTimeMillis();
+          if (now - startMs >= SLOW_CHANGE_MS) {
+            log.info("node {}: partition {}: {} {} took {} ms to commit", node, r.partition, mode,
+                member, now - startMs);
+          }
           if (mode == MembershipChangeMode.ADD_LEARNER) {
             r.learnerSinceMs.put(memberNode, now);
           } else if (mode == MembershipChangeMode.ADD_OR_PROMOTE_TO_FOLLOWER) {
