@@ -67,8 +67,8 @@ final class MapJoin {
     long t0 = System.nanoTime();
     long t0Ms = System.currentTimeMillis();
     gaps.joinAt = t0;
-    log("join: %,d entries per node; %d writers running; starting %s", entries, WRITERS,
-        NEW_NODE);
+    log("join: %,d entries per node; %d writers running; starting %s at %s", entries, WRITERS,
+        NEW_NODE, java.time.Instant.ofEpochMilli(t0Ms));
     NodeProcess n4 = cluster.node(NEW_NODE).start();
     List<Point> points = new ArrayList<>();
     List<String> all = new ArrayList<>(MapBenchmark.NODES);

@@ -134,6 +134,11 @@ final class MapJoinReport {
           : Table.latency(g, Gap::duringNs) + " / " + Table.fmt(g.stream()
               .mapToLong(Gap::duringNs).max().orElse(0)));
     }
+    t.row("the three longest of partitions whose leader did not move: partition, gap, its end"
+        + " after the join began", gaps.stream().filter(x -> !movedParts.contains(x.partition()))
+        .sorted(Comparator.comparingLong(Gap::duringNs).reversed()).limit(3)
+        .map(x -> x.partition() + ", " + Table.fmt(x.duringNs()) + ", " + ms(x.endNs() / 1e6))
+        .collect(Collectors.joining("; ")));
     t.row("longest gap of any writer before the join (baseline)", Table.fmt(gaps.stream()
         .mapToLong(Gap::beforeNs).max().orElse(0)));
   }
