@@ -10,11 +10,15 @@ import io.keel.routing.PartitionTable;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntUnaryOperator;
 
 /**
  * A fourth node joins {@link MapBenchmark}'s three, which hold every entry loaded so far, while
@@ -79,6 +83,9 @@ final class MapJoin {
     List<String[]> extra = new ArrayList<>();
     extra.add(new String[] {"old replicas still held (role `leaving`) and map entries, per node,"
         + " when settled", leftover(all)});
+    extra.add(new String[] {"longest gap between successful puts of one partition that ended"
+        + " before it settled (the moves), and after", gaps.longestUntil(settledMs,
+            w -> client.keel().routing().table().partitionOf(keys[w]))});
     Sample w = writers.get(b.joinWindowS + b.common.timeoutMs() / 1000 + 120, TimeUnit.SECONDS);
     Thread.sleep(10_000); // a last look, some time after the writers stopped
     extra.add(new String[] {"the same " + ClosedLoops.ms(t0) / 1000 + " s after the join began",
@@ -194,6 +201,9 @@ final class MapJoin {
     private final AtomicLongArray before;
     private final AtomicLongArray during;
     private final AtomicLongArray duringEnd;
+    // Every gap after the join of at least NOTED_NS: {writer, end, gap}.
+    private final Queue<long[]> noted = new ConcurrentLinkedQueue<>();
+    private static final long NOTED_NS = TimeUnit.MILLISECONDS.toNanos(50);
     volatile long joinAt = Long.MAX_VALUE;
 
     Gaps(int writers) {
@@ -211,10 +221,39 @@ final class MapJoin {
       long gap = now - prev;
       if (now < joinAt) {
         before.accumulateAndGet(w, gap, Math::max);
-      } else if (gap > during.get(w)) {
-        during.set(w, gap);
-        duringEnd.set(w, now);
+      } else {
+        if (gap >= NOTED_NS) {
+          noted.add(new long[] {w, now, gap});
+        }
+        if (gap > during.get(w)) {
+          during.set(w, gap);
+          duringEnd.set(w, now);
+        }
       }
+    }
+
+    /**
+     * The longest gap that ended within {@code settledMs} of the join, and the longest after
+     * (those of {@link #NOTED_NS} or more), each with its writer and end.
+     */
+    String longestUntil(long settledMs, IntUnaryOperator partitionOf) {
+      long limit = settledMs < 0 ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(settledMs);
+      long[] before = null;
+      long[] after = null;
+      for (long[] g : noted) {
+        if (g[1] - joinAt <= limit) {
+          before = before == null || g[2] > before[2] ? g : before;
+        } else {
+          after = after == null || g[2] > after[2] ? g : after;
+        }
+      }
+      return describe(before, partitionOf) + "; after: " + describe(after, partitionOf);
+    }
+
+    private String describe(long[] g, IntUnaryOperator partitionOf) {
+      return g == null ? "none of 50 ms or more" : String.format(Locale.ROOT,
+          "%s (partition %d, ended %,d ms after the join began)", Table.fmt(g[2]),
+          partitionOf.applyAsInt((int) g[0]), TimeUnit.NANOSECONDS.toMillis(g[1] - joinAt));
     }
 
     /** Per writer: its partition, its longest gap before the join and during it (ns). */
