@@ -42,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -164,10 +165,9 @@ public final class PartitionGroups {
     // and when it last looked.
     long handOverSinceMs = -1;
     long handOverTriedMs;
-    // While this leader hands its leadership over: completes with the target once the transfer
-    // ended well, with null when it failed or did not start. Set by the driver, cleared on the
-    // replica's executor. Requests wait for it rather than fail (afterHandOver).
-    volatile CompletableFuture<RaftEndpoint> handingOver;
+    // The hand-over of this leader's leadership under way, if any: set by the driver or
+    // handOver, cleared on the replica's executor. Requests wait for it (afterHandOver).
+    final AtomicReference<HandingOver> handingOver = new AtomicReference<>();
 
     Replica(int partition, NodeEndpoint self, RaftNode raft, RaftLogStore store,
         MachineSet machine, Context host, long leaseNanos) {
@@ -196,6 +196,14 @@ public final class PartitionGroups {
     return status == RaftNodeStatus.ACTIVE
         || status == RaftNodeStatus.UPDATING_RAFT_GROUP_MEMBER_LIST;
   }
+
+  /**
+   * A hand-over under way: {@code done} completes with the target once it ended well, with
+   * null when it failed or did not start; {@code onContext} is the same on the driver's
+   * context, whose listeners run in the order they were added.
+   */
+  private record HandingOver(CompletableFuture<RaftEndpoint> done,
+      Future<RaftEndpoint> onContext) {}
 
   private final Context context;
   private final String node;
@@ -428,10 +436,14 @@ public final class PartitionGroups {
    * acknowledged without a majority.
    */
   public Future<byte[]> propose(int p, byte[] command) {
+    return propose(p, command, true);
+  }
+
+  private Future<byte[]> propose(int p, byte[] command, boolean mayWait) {
     Replica r = replicas.get(p);
-    CompletableFuture<RaftEndpoint> handing = r == null ? null : r.handingOver;
+    HandingOver handing = r == null || !mayWait ? null : r.handingOver.get();
     if (handing != null) {
-      return afterHandOver(p, handing, () -> propose(p, command));
+      return afterHandOver(p, handing, () -> propose(p, command, false));
     }
     if (!serves(r)) {
       return Future.failedFuture(refuse(p, r));
@@ -462,10 +474,14 @@ public final class PartitionGroups {
   }
 
   private <T> Future<T> ask(int p, Object operation, boolean stale) {
+    return ask(p, operation, stale, true);
+  }
+
+  private <T> Future<T> ask(int p, Object operation, boolean stale, boolean mayWait) {
     Replica r = replicas.get(p);
-    CompletableFuture<RaftEndpoint> handing = r == null || stale ? null : r.handingOver;
+    HandingOver handing = r == null || stale || !mayWait ? null : r.handingOver.get();
     if (handing != null) {
-      return afterHandOver(p, handing, () -> ask(p, operation, false));
+      return afterHandOver(p, handing, () -> ask(p, operation, false, false));
     }
     if (r == null || (!stale && !serves(r))) {
       return Future.failedFuture(refuse(p, r));
@@ -513,6 +529,11 @@ public final class PartitionGroups {
     }
   }
 
+  /** The context the driver and the event-bus handlers run on: for tests. */
+  Context context() {
+    return context;
+  }
+
   /**
    * Whether leaders here answer linearizable reads under their lease (the default) or always
    * after a heartbeat round. Replicas keep the promise leases rely on either way.
@@ -548,18 +569,19 @@ public final class PartitionGroups {
    * A request that came while this leader hands partition {@code p} over: the group takes
    * none until the transfer ends, and a refusal now would have the client back off for longer
    * than the pause. So it waits, up to {@link #HAND_OVER_HOLD_MS}, and then names the new
-   * leader ({@code NOT_OWNER}, which the client follows at once), or is tried here again when
-   * the transfer failed or takes longer.
+   * leader ({@code NOT_OWNER}, which the client follows at once), or is tried here again,
+   * once and without waiting, when the transfer failed or takes longer. Requests held by one
+   * hand-over go on in the order they came.
    */
-  private <T> Future<T> afterHandOver(int p, CompletableFuture<RaftEndpoint> handing,
-      Supplier<Future<T>> again) {
+  private <T> Future<T> afterHandOver(int p, HandingOver handing, Supplier<Future<T>> again) {
     heldForHandOver.incrementAndGet();
     Promise<RaftEndpoint> ended = Promise.promise();
-    long timer = context.owner().setTimer(HAND_OVER_HOLD_MS, id -> ended.tryComplete(null));
-    handing.whenComplete((to, e) -> context.runOnContext(v -> {
+    long timer = context.owner().setTimer(HAND_OVER_HOLD_MS,
+        id -> ended.tryComplete(handing.done().getNow(null)));
+    handing.onContext().onComplete(ar -> {
       context.owner().cancelTimer(timer);
-      ended.tryComplete(to);
-    }));
+      ended.tryComplete(ar.succeeded() ? ar.result() : null);
+    });
     return ended.future().compose(to -> {
       if (to == null) {
         return again.get();
@@ -921,7 +943,7 @@ public final class PartitionGroups {
   private void walk(Replica r) {
     PartitionTable t = table.get();
     if (closed || r.retiring || !r.leads() || r.partition >= t.partitionCount()
-        || !tableCurrent.getAsBoolean()) {
+        || !tableCurrent.getAsBoolean() || r.handingOver.get() != null) {
       changing.remove(r.partition);
       return;
     }
@@ -1093,6 +1115,10 @@ public final class PartitionGroups {
     if (!serves(r)) {
       return Future.failedFuture(refuse(p, r));
     }
+    if (r.raft.getStatus() != RaftNodeStatus.ACTIVE) { // MicroRaft transfers only then
+      return Future.failedFuture(Failure.UNAVAILABLE.exception("partition " + p + " is changing"
+          + " its members; hand it over once that is done"));
+    }
     RaftEndpoint target = r.raft.getCommittedMembers().getVotingMembers().stream()
         .filter(e -> NodeEndpoint.nodeOf(e).equals(to) && !e.equals(r.self)).findFirst()
         .orElse(null);
@@ -1100,24 +1126,32 @@ public final class PartitionGroups {
       return Future.failedFuture(Failure.BAD_REQUEST.exception("node " + to
           + " holds no other voting replica of partition " + p + " to hand it over to"));
     }
-    CompletableFuture<RaftEndpoint> handing = new CompletableFuture<>();
-    r.handingOver = handing;
+    HandingOver handing = startHandOver(r);
+    if (handing == null) {
+      return Future.failedFuture(Failure.UNAVAILABLE.exception("a hand-over of partition " + p
+          + " is already under way"));
+    }
     context.runOnContext(v -> transfer(r, target, handing, true));
-    return Future.fromCompletionStage(handing, context)
-        .map(e -> e == null ? null : NodeEndpoint.nodeOf(e));
+    return handing.onContext().map(e -> e == null ? null : NodeEndpoint.nodeOf(e));
+  }
+
+  /** The hand-over of {@code r} that starts now, or null when one is already under way. */
+  private HandingOver startHandOver(Replica r) {
+    CompletableFuture<RaftEndpoint> done = new CompletableFuture<>();
+    HandingOver handing = new HandingOver(done, Future.fromCompletionStage(done, context));
+    return r.handingOver.compareAndSet(null, handing) ? handing : null;
   }
 
   /** Hands leadership over; the walk ends there, since this replica no longer leads. */
   private Future<Boolean> transfer(Replica r, RaftEndpoint to) {
     // Set before the task is queued, so that no request proposed after this point meets the
     // transfer in MicroRaft (which refuses it) instead of waiting for its end.
-    CompletableFuture<RaftEndpoint> handing = new CompletableFuture<>();
-    r.handingOver = handing;
-    return transfer(r, to, handing, false);
+    HandingOver handing = startHandOver(r);
+    return handing == null ? Future.succeededFuture(false) : transfer(r, to, handing, false);
   }
 
-  private Future<Boolean> transfer(Replica r, RaftEndpoint to,
-      CompletableFuture<RaftEndpoint> handing, boolean now) {
+  private Future<Boolean> transfer(Replica r, RaftEndpoint to, HandingOver handing,
+      boolean now) {
     long nowMs = System.currentTimeMillis();
     if (r.handOverSinceMs < 0 || nowMs - r.handOverTriedMs > HAND_OVER_WAIT_MS) {
       r.handOverSinceMs = nowMs; // a new wait, not one left over from an earlier hand-over
@@ -1129,43 +1163,51 @@ public final class PartitionGroups {
     Promise<Boolean> done = Promise.promise();
     RaftNodeImpl impl = (RaftNodeImpl) r.raft;
     impl.getExecutor().execute(() -> {
-      boolean start = anyway || HandOver.ready(impl, to);
+      boolean start;
+      try {
+        start = anyway || HandOver.ready(impl, to);
+        if (start) {
+          long startMs = System.currentTimeMillis();
+          LeaseReads.transfer(impl, r.lease, to).whenComplete((x, e) -> {
+            handOverEnded(r, handing, e == null ? to : null);
+            context.runOnContext(v -> {
+              // While leadership moves, the group takes no writes: the partition's pause.
+              long pause = System.currentTimeMillis() - startMs;
+              handoffs.incrementAndGet();
+              handoffPauseMsMax.accumulateAndGet(pause, Math::max);
+              events.accept(new JsonObject().put("type", "leader-moved")
+                  .put("partition", r.partition).put("from", node)
+                  .put("to", NodeEndpoint.nodeOf(to)).put("pauseMs", pause)
+                  .put("ok", e == null));
+              done.tryComplete(false);
+            });
+          });
+        }
+      } catch (RuntimeException e) { // held requests must not wait for a hand-over never begun
+        log.warn("node {}: partition {}: the hand-over to {} did not start: {}", node,
+            r.partition, to, e.toString());
+        handOverEnded(r, handing, null);
+        context.runOnContext(v -> done.tryComplete(false));
+        return;
+      }
       if (!start) {
         handOverEnded(r, handing, null);
-      } else {
-        long startMs = System.currentTimeMillis();
-        LeaseReads.transfer(impl, r.lease, to).whenComplete((x, e) -> {
-          handOverEnded(r, handing, e == null ? to : null);
-          context.runOnContext(v -> {
-            // While leadership moves, the group takes no writes: the partition's pause.
-            long pause = System.currentTimeMillis() - startMs;
-            handoffs.incrementAndGet();
-            handoffPauseMsMax.accumulateAndGet(pause, Math::max);
-            events.accept(new JsonObject().put("type", "leader-moved")
-                .put("partition", r.partition).put("from", node)
-                .put("to", NodeEndpoint.nodeOf(to)).put("pauseMs", pause).put("ok", e == null));
-            done.complete(false);
-          });
-        });
       }
       context.runOnContext(v -> {
         if (start) {
           log.info("node {}: partition {}: handing leadership to {}", node, r.partition, to);
           r.handOverSinceMs = -1;
         } else {
-          done.complete(false);
+          done.tryComplete(false);
         }
       });
     });
     return done.future();
   }
 
-  private static void handOverEnded(Replica r, CompletableFuture<RaftEndpoint> handing,
-      RaftEndpoint to) {
-    if (r.handingOver == handing) {
-      r.handingOver = null;
-    }
-    handing.complete(to);
+  private static void handOverEnded(Replica r, HandingOver handing, RaftEndpoint to) {
+    r.handingOver.compareAndSet(handing, null);
+    handing.done().complete(to);
   }
 
   /** Hears the latency of every committed proposal, in nanoseconds: for metrics. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -134,18 +135,24 @@ class PartitionGroupsIT {
         nodes.add(cluster.start(name, PartitionGroupsIT::small));
       }
       awaitFullGroups(nodes);
-      Keel from = null;
-      int p = -1;
-      for (int q = 0; q < PARTITIONS && from == null; q++) {
-        for (Keel k : nodes) {
+      // A partition led by its primary, so that no hand-over of the nodes' own is under way.
+      int[] found = {-1};
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        for (int q = 0; q < PARTITIONS; q++) {
+          String primary = nodes.get(0).routing().table().primary(q);
+          Keel k = nodes.stream().filter(n -> n.nodeName().equals(primary)).findFirst()
+              .orElseThrow();
           if (k.groups().leads(q)) {
-            from = k;
-            p = q;
+            found[0] = q;
+            return true;
           }
         }
-      }
-      assertThat(from).as("a leader of some partition").isNotNull();
-      Keel leader = from;
+        return false;
+      });
+      int p = found[0];
+      String primary = nodes.get(0).routing().table().primary(p);
+      Keel leader = nodes.stream().filter(n -> n.nodeName().equals(primary)).findFirst()
+          .orElseThrow();
       Keel to = nodes.stream().filter(k -> k != leader).findFirst().orElseThrow();
       int q = p;
       String key = java.util.stream.IntStream.range(0, 10_000).mapToObj(i -> "k" + i)
@@ -153,13 +160,21 @@ class PartitionGroupsIT {
       byte[] add = MachineSet.frame(CounterMachine.NAME, CounterMachine.add(key, 1, "during"));
       byte[] get = MachineSet.frame(CounterMachine.NAME, CounterMachine.get(key));
 
-      Future<String> moved = leader.groups().handOver(p, to.nodeName());
-      // Both come after the hand-over began: MicroRaft would refuse them (UNAVAILABLE, and
-      // the client would back off); they wait for its end and then name the new leader.
-      Future<byte[]> write = leader.groups().propose(p, add);
-      Future<byte[]> read = leader.groups().query(p, get, false);
+      // Both requests come after the hand-over began: MicroRaft would refuse them (UNAVAILABLE,
+      // and the client would back off); they wait for its end and then name the new leader.
+      // In one task of the driver's context, so that the transfer, queued there, cannot end
+      // before they are made.
+      PartitionGroups groups = leader.groups();
+      CompletableFuture<List<Future<?>>> made = new CompletableFuture<>();
+      groups.context().runOnContext(v -> made.complete(List.of(
+          groups.handOver(q, to.nodeName()), groups.propose(q, add),
+          groups.query(q, get, false))));
+      List<Future<?>> calls = made.get(30, TimeUnit.SECONDS);
+      Future<?> moved = calls.get(0);
+      Future<?> write = calls.get(1);
+      Future<?> read = calls.get(2);
       assertThat(moved.await(30, TimeUnit.SECONDS)).isEqualTo(to.nodeName());
-      for (Future<byte[]> f : List.of(write, read)) {
+      for (Future<?> f : List.of(write, read)) {
         f.transform(done -> Future.succeededFuture()).await(30, TimeUnit.SECONDS);
         assertThat(f.failed()).as("refused, not served by the old leader").isTrue();
         assertThat(Failure.NOT_OWNER.is(f.cause())).as(f.cause().toString()).isTrue();
