@@ -83,14 +83,15 @@ final class MapJoin {
     List<String[]> extra = new ArrayList<>();
     extra.add(new String[] {"old replicas still held (role `leaving`) and map entries, per node,"
         + " when settled", leftover(all)});
-    extra.add(new String[] {"longest gap between successful puts of one partition that ended"
-        + " before it settled (the moves), and after", gaps.longestUntil(settledMs,
-            w -> client.keel().routing().table().partitionOf(keys[w]))});
     Sample w = writers.get(b.joinWindowS + b.common.timeoutMs() / 1000 + 120, TimeUnit.SECONDS);
     Thread.sleep(10_000); // a last look, some time after the writers stopped
     extra.add(new String[] {"the same " + ClosedLoops.ms(t0) / 1000 + " s after the join began",
         leftover(all)});
     log("join: %s", extra.get(1)[1]);
+    // Once the writers are done, so that the gaps after the settling count too.
+    extra.add(new String[] {"longest gap between successful puts of one partition that ended"
+        + " before it settled (the moves), and after", gaps.longestUntil(settledMs,
+            i -> client.keel().routing().table().partitionOf(keys[i]))});
     List<JsonObject> events = new ArrayList<>();
     List<String> health = new ArrayList<>();
     for (StatusFeed f : feeds) {
