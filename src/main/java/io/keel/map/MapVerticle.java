@@ -156,15 +156,10 @@ public final class MapVerticle extends VerticleBase {
 
   private Timer timer(String op, String outcome) {
     // By operation, then outcome: no key string built per request.
-    Map<String, Timer> byOutcome = timers.get(op);
-    if (byOutcome == null) {
-      byOutcome = timers.computeIfAbsent(op, o -> new ConcurrentHashMap<>());
-    }
-    Timer t = byOutcome.get(outcome);
-    return t != null ? t : byOutcome.computeIfAbsent(outcome, o -> Timer.builder(
-        "keel_map_operations")
-        .description("map requests that entered this node, by operation and outcome")
-        .tag("op", op).tag("outcome", outcome).register(meters));
+    return timers.computeIfAbsent(op, o -> new ConcurrentHashMap<>())
+        .computeIfAbsent(outcome, o -> Timer.builder("keel_map_operations")
+            .description("map requests that entered this node, by operation and outcome")
+            .tag("op", op).tag("outcome", outcome).register(meters));
   }
 
   /**

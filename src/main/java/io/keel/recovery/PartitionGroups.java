@@ -104,8 +104,8 @@ public final class PartitionGroups {
   private static final long HEALTH_CHECK_MS = 5_000;
   // How long a leader waits for a hand-over without a pause (HandOver) before it starts one.
   private static final long HAND_OVER_WAIT_MS = 10_000;
-  // The longest a request waits for a hand-over under way before it is tried anyway.
-  static final long HAND_OVER_HOLD_MS = 2_000;
+  // The longest a hand-over holds requests, from its start, before they are tried anyway.
+  private static final long HAND_OVER_HOLD_MS = 2_000;
   // A membership change slower than this to commit is logged.
   private static final long SLOW_CHANGE_MS = 250;
   /**
@@ -199,11 +199,11 @@ public final class PartitionGroups {
 
   /**
    * A hand-over under way: {@code done} completes with the target once it ended well, with
-   * null when it failed or did not start; {@code onContext} is the same on the driver's
-   * context, whose listeners run in the order they were added.
+   * null when it failed or did not start; {@code held} is what the requests it holds wait for,
+   * on the driver's context (whose listeners run in the order they were added): the same
+   * outcome, or null once {@link #HAND_OVER_HOLD_MS} has passed.
    */
-  private record HandingOver(CompletableFuture<RaftEndpoint> done,
-      Future<RaftEndpoint> onContext) {}
+  private record HandingOver(CompletableFuture<RaftEndpoint> done, Future<RaftEndpoint> held) {}
 
   private final Context context;
   private final String node;
@@ -568,21 +568,14 @@ public final class PartitionGroups {
   /**
    * A request that came while this leader hands partition {@code p} over: the group takes
    * none until the transfer ends, and a refusal now would have the client back off for longer
-   * than the pause. So it waits, up to {@link #HAND_OVER_HOLD_MS}, and then names the new
-   * leader ({@code NOT_OWNER}, which the client follows at once), or is tried here again,
-   * once and without waiting, when the transfer failed or takes longer. Requests held by one
-   * hand-over go on in the order they came.
+   * than the pause. So it waits, until {@link #HAND_OVER_HOLD_MS} after the hand-over began at
+   * most, and then names the new leader ({@code NOT_OWNER}, which the client follows at once),
+   * or is tried here again, once and without waiting, when the transfer failed or takes
+   * longer. Requests held by one hand-over go on in the order they came.
    */
   private <T> Future<T> afterHandOver(int p, HandingOver handing, Supplier<Future<T>> again) {
     heldForHandOver.incrementAndGet();
-    Promise<RaftEndpoint> ended = Promise.promise();
-    long timer = context.owner().setTimer(HAND_OVER_HOLD_MS,
-        id -> ended.tryComplete(handing.done().getNow(null)));
-    handing.onContext().onComplete(ar -> {
-      context.owner().cancelTimer(timer);
-      ended.tryComplete(ar.succeeded() ? ar.result() : null);
-    });
-    return ended.future().compose(to -> {
+    return handing.held().compose(to -> {
       if (to == null) {
         return again.get();
       }
@@ -1132,14 +1125,25 @@ public final class PartitionGroups {
           + " is already under way"));
     }
     context.runOnContext(v -> transfer(r, target, handing, true));
-    return handing.onContext().map(e -> e == null ? null : NodeEndpoint.nodeOf(e));
+    return Future.fromCompletionStage(handing.done(), context)
+        .map(e -> e == null ? null : NodeEndpoint.nodeOf(e));
   }
 
   /** The hand-over of {@code r} that starts now, or null when one is already under way. */
   private HandingOver startHandOver(Replica r) {
     CompletableFuture<RaftEndpoint> done = new CompletableFuture<>();
-    HandingOver handing = new HandingOver(done, Future.fromCompletionStage(done, context));
-    return r.handingOver.compareAndSet(null, handing) ? handing : null;
+    Promise<RaftEndpoint> held = Promise.promise();
+    HandingOver handing = new HandingOver(done, held.future());
+    if (!r.handingOver.compareAndSet(null, handing)) {
+      return null;
+    }
+    long timer = context.owner().setTimer(HAND_OVER_HOLD_MS,
+        id -> held.tryComplete(done.getNow(null)));
+    done.whenComplete((to, e) -> context.runOnContext(v -> {
+      context.owner().cancelTimer(timer);
+      held.tryComplete(to);
+    }));
+    return handing;
   }
 
   /** Hands leadership over; the walk ends there, since this replica no longer leads. */
