@@ -106,7 +106,7 @@ public final class PartitionGroups {
   private static final long HAND_OVER_WAIT_MS = 10_000;
   // The longest a hand-over holds requests, from its start, before they are tried anyway.
   private static final long HAND_OVER_HOLD_MS = 2_000;
-  // A membership change slower than this to commit is logged.
+  // A membership change or hand-over slower than this is logged.
   private static final long SLOW_CHANGE_MS = 250;
   /**
    * How long after an append a leader's empty appends to the same follower are dropped
@@ -1031,10 +1031,14 @@ public final class PartitionGroups {
       MembershipPlan.Step s = MembershipPlan.next(node, byNode.keySet(), voting, wanted,
           caughtUp, stuck);
       if (s.action() == MembershipPlan.Action.REMOVE && stuck.contains(s.node())) {
+        RaftEndpoint m = byNode.get(s.node());
+        Long answered = report.getHeartbeatTimestamps().get(m);
         log.warn("node {}: partition {}: the replica {} is stuck (silent, or behind without"
-            + " progress, for {} s while its node is reachable); removing it so that a fresh"
-            + " one takes its place", node, r.partition, byNode.get(s.node()).getId(),
-            STUCK_AFTER_MS / 1000);
+            + " progress, for {} s while its node is reachable: its log at {} of {} committed,"
+            + " last answer {} ms ago, led here for {} ms); removing it so that a fresh one"
+            + " takes its place", node, r.partition, m.getId(), STUCK_AFTER_MS / 1000,
+            match.get(m), commit, answered == null ? "never" : now - answered,
+            now - r.leaderSinceMs);
       }
       long index = committed.getLogIndex();
       switch (s.action()) {
@@ -1177,6 +1181,10 @@ public final class PartitionGroups {
             context.runOnContext(v -> {
               // While leadership moves, the group takes no writes: the partition's pause.
               long pause = System.currentTimeMillis() - startMs;
+              if (pause >= SLOW_CHANGE_MS) {
+                log.info("node {}: partition {}: the hand-over to {} took {} ms{}", node,
+                    r.partition, to, pause, e == null ? "" : " and failed: " + e);
+              }
               handoffs.incrementAndGet();
               handoffPauseMsMax.accumulateAndGet(pause, Math::max);
               events.accept(new JsonObject().put("type", "leader-moved")
