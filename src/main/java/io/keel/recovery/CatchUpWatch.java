@@ -14,9 +14,10 @@ import java.util.TreeSet;
  *
  * <p>The leader judges ({@link #stuckMembers}): a member is stuck when, with its node
  * reachable, it has not answered for {@code stuckAfterMs}, or its log has stayed behind the
- * commit index without moving for that long. Only the leader decides: a replica that retired
- * itself on its own view could take a group's majority with it (two stalled voters of three),
- * whereas the leader removes a voter only while the voters that stay are caught up.
+ * commit index without moving for that long, counted from the first look that found it behind
+ * at that index. Only the leader decides: a replica that retired itself on its own view could
+ * take a group's majority with it (two stalled voters of three), whereas the leader removes a
+ * voter only while the voters that stay are caught up.
  *
  * <p>Pure and single-threaded; the caller supplies the time and the facts.
  */
@@ -51,7 +52,12 @@ public final class CatchUpWatch {
       String m = e.getKey();
       long index = e.getValue();
       long[] seen = progress.get(m);
-      if (seen == null || seen[0] != index) {
+      if (index >= commit) {
+        // Caught up: a later lag starts a clock of its own. Counted from when the index last
+        // moved, a follower idle and caught up for minutes, one entry behind for the moment the
+        // leader's newest commit takes to reach it, was "behind for minutes".
+        progress.remove(m);
+      } else if (seen == null || seen[0] != index) {
         seen = new long[] {index, nowMs};
         progress.put(m, seen);
       }

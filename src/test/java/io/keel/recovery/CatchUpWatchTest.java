@@ -34,6 +34,18 @@ class CatchUpWatchTest {
   }
 
   @Test
+  void a_member_long_caught_up_and_then_one_entry_behind_gets_the_full_time() {
+    Set<String> all = Set.of("b");
+    assertThat(watch.stuckMembers(0, Map.of("b", 10L), 10, Map.of(), all, 0)).isEmpty();
+    assertThat(watch.stuckMembers(5_000, Map.of("b", 10L), 10, Map.of(), all, 0)).isEmpty();
+    // The others acknowledged a new entry first: b is one behind, and not since time 0.
+    assertThat(watch.stuckMembers(6_000, Map.of("b", 10L), 11, Map.of(), all, 0)).isEmpty();
+    assertThat(watch.stuckMembers(6_999, Map.of("b", 10L), 11, Map.of(), all, 0)).isEmpty();
+    assertThat(watch.stuckMembers(7_000, Map.of("b", 10L), 11, Map.of(), all, 0))
+        .containsExactly("b");
+  }
+
+  @Test
   void a_silent_member_is_stuck_even_when_it_looked_caught_up() {
     Set<String> all = Set.of("b");
     assertThat(watch.stuckMembers(500, Map.of("b", 10L), 10, Map.of("b", 400L), all, 0))
