@@ -186,6 +186,15 @@ public final class RoutingVerticle extends VerticleBase {
               adopt(candidate.withEpoch(ar.result()));
             }
             publishCurrent();
+            if (authority.claimedForListGone(ar.result(), candidate.fingerprint(),
+                view.fingerprint())) {
+              log.info("node {}: epoch {} was agreed for a member list this node no longer has;"
+                  + " claiming a newer one for its present list ({} data members)", nodeName,
+                  ar.result(), view.members().size());
+              dirty = false;
+              agree();
+              return;
+            }
           }
           if (dirty || candidate != view) {
             dirty = false;

@@ -18,6 +18,18 @@ class TableAuthorityTest {
   }
 
   @Test
+  void a_node_whose_claim_names_a_list_it_no_longer_has_claims_again() {
+    TableAuthority a = new TableAuthority();
+    a.saw(4, "four", 1_000); // the others' list, adopted by this node too
+    a.saw(5, "three", 1_001); // this node's own claim, asked for before its list grew
+    assertThat(a.current(4)).isFalse();
+    assertThat(a.claimedForListGone(5, "three", "four")).isTrue();
+    assertThat(a.claimedForListGone(5, "three", "three")).as("still its list").isFalse();
+    a.saw(6, "five", 1_002);
+    assertThat(a.claimedForListGone(5, "three", "four")).as("a newer epoch came").isFalse();
+  }
+
+  @Test
   void an_older_entry_seen_late_does_not_replace_the_newest() {
     TableAuthority a = new TableAuthority();
     a.saw(9, "four", 1_000);
