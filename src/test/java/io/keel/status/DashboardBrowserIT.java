@@ -195,7 +195,9 @@ class DashboardBrowserIT {
       java.util.Set<Integer> led = new java.util.HashSet<>();
       for (Object o : status.getJsonArray("partitions")) {
         JsonObject p = (JsonObject) o;
-        if (node.equals(p.getString("leader")) && "active".equals(p.getString("phase"))) {
+        // Its primary too, so that leadership does not move on to the primary meanwhile.
+        if (node.equals(p.getString("leader")) && "active".equals(p.getString("phase"))
+            && "primary".equals(p.getString("role"))) {
           led.add(p.getInteger("partition"));
         }
       }
