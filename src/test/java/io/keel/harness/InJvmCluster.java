@@ -107,6 +107,21 @@ public final class InJvmCluster implements AutoCloseable {
     return nodes.stream().filter(k -> k.nodeName().equals(name)).findFirst().orElseThrow();
   }
 
+  /**
+   * Partition {@code p}'s primary under the first running node's table, when that node is
+   * running and leads the partition now; otherwise null. Leaders hand a partition to its primary
+   * only once their node's membership changes have quieted, so tests that depend on where
+   * leadership sits wait for this.
+   */
+  public Keel primaryLeading(int p) {
+    if (nodes.isEmpty()) {
+      return null;
+    }
+    String primary = nodes.get(0).routing().table().primary(p);
+    return nodes.stream().filter(k -> k.nodeName().equals(primary) && k.groups() != null
+        && k.groups().leads(p)).findFirst().orElse(null);
+  }
+
   /** Stops one node gracefully (it leaves the cluster). */
   public void stop(Keel node) throws Exception {
     nodes.remove(node);

@@ -136,23 +136,11 @@ class PartitionGroupsIT {
       }
       awaitFullGroups(nodes);
       // A partition led by its primary, so that no hand-over of the nodes' own is under way.
-      int[] found = {-1};
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        for (int q = 0; q < PARTITIONS; q++) {
-          String primary = nodes.get(0).routing().table().primary(q);
-          Keel k = nodes.stream().filter(n -> n.nodeName().equals(primary)).findFirst()
-              .orElseThrow();
-          if (k.groups().leads(q)) {
-            found[0] = q;
-            return true;
-          }
-        }
-        return false;
-      });
-      int p = found[0];
-      String primary = nodes.get(0).routing().table().primary(p);
-      Keel leader = nodes.stream().filter(n -> n.nodeName().equals(primary)).findFirst()
-          .orElseThrow();
+      int p = await().atMost(Duration.ofSeconds(30)).until(() -> java.util.stream.IntStream
+          .range(0, PARTITIONS).filter(q -> cluster.primaryLeading(q) != null).findFirst()
+          .orElse(-1), q -> q >= 0);
+      Keel leader = cluster.primaryLeading(p);
+      assertThat(leader).as("partition %d's primary, leading it", p).isNotNull();
       Keel to = nodes.stream().filter(k -> k != leader).findFirst().orElseThrow();
       int q = p;
       String key = java.util.stream.IntStream.range(0, 10_000).mapToObj(i -> "k" + i)
